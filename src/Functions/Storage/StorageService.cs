@@ -1,0 +1,7 @@
+namespace ThreePL.Functions.Storage;
+
+public enum StorageService
+{
+    Table,
+    Queue,
+}

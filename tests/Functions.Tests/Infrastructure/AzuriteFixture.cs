@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ThreePL.Functions.Storage;
+
+namespace ThreePL.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// Azurite from the repository's pinned npm package, once per test assembly, on free ports and in memory.
+/// Tables and queues run as separate processes so a queue garbage-collection stall cannot freeze tables.
+/// </summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan s_startupTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _workingDirectory = Directory.CreateTempSubdirectory("azurite-").FullName;
+    private readonly List<(Process Process, StringBuilder Stderr)> _processes = [];
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public StorageAccount Account { get; private set; } = null!;
+
+    public static string UniqueName(string prefix)
+    {
+        // Valid for both kinds: tables want letters and digits starting with a letter, queues lower case.
+        var name = (prefix + Guid.NewGuid().ToString("N")).ToLowerInvariant();
+        if (name.Length > 63)
+        {
+            name = name[..63];
+        }
+
+        if (name.Length < 3 || !char.IsAsciiLetter(name[0]) || !name.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new ArgumentException($"Prefix '{prefix}' must be ASCII letters and digits starting with a letter.", nameof(prefix));
+        }
+
+        return name;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var binDirectory = FindBinDirectory();
+        var tablePort = FreePort();
+        var queuePort = FreePort();
+        var table = Start(Path.Combine(binDirectory, "azurite-table"), $"--tableHost 127.0.0.1 --tablePort {tablePort}");
+        var queue = Start(Path.Combine(binDirectory, "azurite-queue"), $"--queueHost 127.0.0.1 --queuePort {queuePort}");
+        await Task.WhenAll(WaitForPortAsync(table, tablePort, "azurite-table"), WaitForPortAsync(queue, queuePort, "azurite-queue"));
+
+        ConnectionString =
+            $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/{StorageAccount.DevelopmentAccountName};" +
+            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{StorageAccount.DevelopmentAccountName};";
+        Account = StorageAccount.Parse(ConnectionString);
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var (process, _) in _processes)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5_000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+
+            process.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_workingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static string FindBinDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (!File.Exists(Path.Combine(directory.FullName, "package.json")))
+            {
+                continue;
+            }
+
+            var bin = Path.Combine(directory.FullName, "node_modules", ".bin");
+            return File.Exists(Path.Combine(bin, "azurite-table")) && File.Exists(Path.Combine(bin, "azurite-queue"))
+                ? bin
+                : throw new InvalidOperationException($"Azurite is not installed under {directory.FullName}; run `npm ci` there first.");
+        }
+
+        throw new InvalidOperationException($"No package.json above {AppContext.BaseDirectory}; cannot locate Azurite (run `npm ci` at the repository root).");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private Process Start(string executable, string arguments)
+    {
+        var startInfo = new ProcessStartInfo(executable, $"{arguments} --inMemoryPersistence --silent --disableTelemetry")
+        {
+            WorkingDirectory = _workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var process = new Process { StartInfo = startInfo };
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(e.Data);
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        _processes.Add((process, stderr));
+        return process;
+    }
+
+    private async Task WaitForPortAsync(Process process, int port, string name)
+    {
+        var deadline = DateTime.UtcNow + s_startupTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                break;
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        var stderr = _processes.Single(p => p.Process == process).Stderr;
+        string errors;
+        lock (stderr)
+        {
+            errors = stderr.ToString();
+        }
+
+        var state = process.HasExited ? $"exited with code {process.ExitCode}" : $"did not listen on port {port} within {s_startupTimeout.TotalSeconds} s";
+        throw new InvalidOperationException($"{name} {state}. stderr:{Environment.NewLine}{errors}");
+    }
+}
+
+[CollectionDefinition("azurite")]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>;
