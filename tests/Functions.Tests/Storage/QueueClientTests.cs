@@ -152,6 +152,30 @@ public sealed class QueueClientTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Deleting_an_already_deleted_message_returns_404_without_throwing()
+    {
+        var queue = await NewQueueAsync();
+        await queue.SendMessageAsync("once");
+        var message = Assert.Single(await queue.ReceiveMessagesAsync());
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+
+        var again = await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+
+        Assert.Equal(404, again.Status);
+    }
+
+    [Fact]
+    public async Task Missing_queue_surfaces_its_error_code()
+    {
+        var queue = _service.GetQueueClient(AzuriteFixture.UniqueName("q"));
+
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => queue.SendMessageAsync("lost"));
+
+        Assert.Equal(404, ex.Status);
+        Assert.Equal("QueueNotFound", ex.ErrorCode);
+    }
+
+    [Fact]
     public async Task Approximate_count_reflects_sent_messages()
     {
         var queue = await NewQueueAsync();
