@@ -1,0 +1,90 @@
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+
+namespace ThreePL.Domain.Orders;
+
+/// <summary>One line of an order.</summary>
+/// <param name="Sku">The merchant's SKU, 1–64 characters, unique within the order.</param>
+/// <param name="Quantity">1–100 000 units.</param>
+/// <param name="Name">Optional product name, at most 200 characters.</param>
+public sealed record OrderLine(string Sku, int Quantity, string? Name);
+
+/// <summary>A shipping address.</summary>
+/// <param name="Name">Recipient, 1–100 characters.</param>
+/// <param name="Line1">Street, 1–200 characters.</param>
+/// <param name="Line2">Optional second line, at most 200 characters.</param>
+/// <param name="City">City, 1–100 characters.</param>
+/// <param name="PostalCode">Postal code, 1–20 characters.</param>
+/// <param name="Region">Optional state or province, at most 100 characters.</param>
+/// <param name="CountryCode">ISO 3166-1 alpha-2 code, upper case.</param>
+/// <param name="Phone">Optional phone, at most 32 characters.</param>
+/// <param name="Email">Optional e-mail, at most 254 characters.</param>
+public sealed record Address(
+    string Name,
+    string Line1,
+    string? Line2,
+    string City,
+    string PostalCode,
+    string? Region,
+    string CountryCode,
+    string? Phone,
+    string? Email);
+
+/// <summary>How an order was shipped.</summary>
+/// <param name="Carrier">The carrier, 1–100 characters.</param>
+/// <param name="Service">The carrier's service, 1–100 characters.</param>
+/// <param name="TrackingNumber">The tracking number, 1–100 characters.</param>
+/// <param name="ShippedAt">When it was recorded as shipped.</param>
+public sealed record Shipment(string Carrier, string Service, string TrackingNumber, DateTimeOffset ShippedAt)
+{
+    /// <summary>Longest accepted carrier, service or tracking number.</summary>
+    public const int MaxLength = 100;
+
+    /// <summary>Field errors (<c>carrier</c>, <c>service</c>, <c>trackingNumber</c>) for ship input; empty when valid.</summary>
+    public static IReadOnlyDictionary<string, string[]> Validate(string? carrier, string? service, string? trackingNumber)
+    {
+        var errors = new FieldErrors();
+        Text.Required(errors, "carrier", carrier, MaxLength);
+        Text.Required(errors, "service", service, MaxLength);
+        Text.Required(errors, "trackingNumber", trackingNumber, MaxLength);
+        return errors.ToDictionary();
+    }
+}
+
+/// <summary>
+/// The connection an order is delegated to, with the snapshot of the connection settings it was delegated under.
+/// Later settings changes do not touch it.
+/// </summary>
+/// <param name="ConnectionId">The connection.</param>
+/// <param name="SettingsVersion">The settings version at delegation.</param>
+/// <param name="InternalCustomerId">The 3PL's id for the client at delegation.</param>
+/// <param name="ShippingRules">Whose shipping rules apply.</param>
+/// <param name="OrderFeeBilledTo">Who is billed for the shipment.</param>
+/// <param name="SupportTickets">Who handles carrier support tickets.</param>
+public sealed record Delegation(
+    ConnectionId ConnectionId,
+    int SettingsVersion,
+    string? InternalCustomerId,
+    SettingsOwner ShippingRules,
+    SettingsOwner OrderFeeBilledTo,
+    SettingsOwner SupportTickets)
+{
+    /// <summary>The snapshot of <paramref name="settings"/> for an order delegated to <paramref name="connectionId"/>.</summary>
+    public static Delegation From(ConnectionId connectionId, ConnectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(connectionId, settings.Version, settings.InternalCustomerId,
+            settings.ShippingRules, settings.OrderFeeBilledTo, settings.SupportTickets);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when the snapshot is impossible (a bug in the caller).</summary>
+    internal void EnsureValid()
+    {
+        if (ConnectionId.Value is null || SettingsVersion < 1
+            || !Enum.IsDefined(ShippingRules) || !Enum.IsDefined(OrderFeeBilledTo) || !Enum.IsDefined(SupportTickets)
+            || InternalCustomerId is { Length: > ConnectionSettings.InternalCustomerIdMaxLength })
+        {
+            throw new ArgumentException($"Impossible delegation {this}.");
+        }
+    }
+}
