@@ -111,6 +111,10 @@ public sealed class Connection
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(reminderAfter, TimeSpan.Zero);
+        if (threePl == merchant)
+        {
+            throw new ArgumentException("An account cannot connect to itself.", nameof(merchant));
+        }
         var state = new ConnectionState(
             id, threePl, merchant, invitedBy, inviteeEmail, clientName, companyName,
             ConnectionStatus.Pending, now, now, now + ttl,

@@ -112,7 +112,7 @@ public class ConnectionTransitionTests
             Connection.Invite(id, f.ThreePl, f.Merchant, Party.ThreePl, null, null, null, t, TimeSpan.Zero, TimeSpan.Zero));
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             Connection.Invite(id, f.ThreePl, f.Merchant, Party.ThreePl, null, null, null, t, TimeSpan.FromDays(1), TimeSpan.FromSeconds(-1)));
-        Assert.Throws<InvalidOperationException>(() =>
+        Assert.Throws<ArgumentException>(() =>
             Connection.Invite(id, f.ThreePl, f.ThreePl, Party.ThreePl, null, null, null, t, TimeSpan.FromDays(1), TimeSpan.Zero));
         Assert.Throws<InvalidOperationException>(() =>
             Connection.Invite(default, f.ThreePl, f.Merchant, Party.ThreePl, null, null, null, t, TimeSpan.FromDays(1), TimeSpan.Zero));
