@@ -1,4 +1,10 @@
+using ThreePL.Functions;
+
 var builder = WebApplication.CreateBuilder(args);
+AppSetup.Configure(builder);
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+AppSetup.Configure(app);
 app.Run();
+
+/// <summary>Exposed for <c>WebApplicationFactory</c> in the tests.</summary>
+public partial class Program;

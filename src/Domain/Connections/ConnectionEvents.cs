@@ -126,3 +126,14 @@ public sealed record InvitationReminderSent(ConnectionId ConnectionId, DateTimeO
     /// <inheritdoc />
     public override string? Type => null;
 }
+
+/// <summary>The 3PL changed the connection's settings; <paramref name="SettingsVersion"/> is the new version.</summary>
+/// <param name="ConnectionId">The connection.</param>
+/// <param name="OccurredAt">When.</param>
+/// <param name="SettingsVersion">The new settings version.</param>
+public sealed record ConnectionSettingsUpdated(ConnectionId ConnectionId, DateTimeOffset OccurredAt, int SettingsVersion)
+    : ConnectionEvent(ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "connection.settings_updated";
+}

@@ -1,0 +1,28 @@
+# Shared by run.sh and test.sh: install what the repository pins, nothing more.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# npm ci is slow; skip it when node_modules already matches the committed lock file.
+ensure_node_modules() {
+  local stamp="$repo_root/node_modules/.package-lock.json"
+  if [ ! -x "$repo_root/node_modules/.bin/azurite-table" ] || [ "$repo_root/package-lock.json" -nt "$stamp" ]; then
+    echo "==> npm ci (Azurite, pinned by package-lock.json)"
+    (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+require_tools() {
+  command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet not found)." >&2; exit 1; }
+  command -v npm >/dev/null || { echo "Node.js and npm are required (npm not found)." >&2; exit 1; }
+}
+
+wait_for_port() {
+  local port=$1 name=$2
+  for _ in $(seq 1 150); do
+    if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "$name did not start listening on 127.0.0.1:$port" >&2
+  return 1
+}

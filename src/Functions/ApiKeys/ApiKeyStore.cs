@@ -1,0 +1,94 @@
+using Azure;
+using ThreePL.Domain.Accounts;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Accounts;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.ApiKeys;
+
+/// <summary>
+/// API keys live in their account's partition of table <c>accounts</c> (see <see cref="AccountStore"/>),
+/// RowKey <c>key|{keyId}</c>: listing an account's keys is a single-partition range query and no key can
+/// ever be read through another account's id.
+/// </summary>
+public sealed class ApiKeyStore(AccountStore accounts)
+{
+    private const string RowPrefix = "key|";
+
+    /// <summary>The character after <c>|</c>, bounding the key rows of a partition from above.</summary>
+    private const string RowPrefixEnd = "key}";
+
+    public static string RowKey(ApiKeyId id) => RowPrefix + id.Value;
+
+    public async Task<(ApiKeyRecord Key, ETag ETag)?> GetAsync(AccountId account, ApiKeyId id, CancellationToken cancellationToken = default)
+    {
+        var entity = await accounts.Table.FindAsync(account.Value, RowKey(id), cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : (ToRecord(entity), entity.ETag);
+    }
+
+    public async Task<(IReadOnlyList<ApiKeyRecord> Items, string? Cursor)> ListAsync(AccountId account, string? cursor, int limit, CancellationToken cancellationToken = default)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {account.Value} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
+        var page = await accounts.Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (page.Items.Select(ToRecord).ToList(), page.ContinuationToken);
+    }
+
+    public async Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken = default) =>
+        await accounts.Table.AddEntityAsync(ToEntity(key), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Replaces the key if it is unchanged since <paramref name="etag"/>; a 412 surfaces to the caller.</summary>
+    public async Task UpdateAsync(ApiKeyRecord key, ETag etag, CancellationToken cancellationToken = default) =>
+        await accounts.Table.UpdateEntityAsync(ToEntity(key), etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+
+    public async Task DeleteAsync(AccountId account, ApiKeyId id, CancellationToken cancellationToken = default) =>
+        await accounts.Table.DeleteEntityAsync(account.Value, RowKey(id), ETag.All, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Records use without touching anything else. A merge with <c>If-Match: *</c> never resurrects a key
+    /// deleted meanwhile (it answers 404 instead), and never undoes a concurrent disable.
+    /// </summary>
+    public async Task TouchAsync(AccountId account, ApiKeyId id, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var entity = new TableEntity(account.Value, RowKey(id)) { ["LastUsedAt"] = usedAt };
+            await accounts.Table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        {
+        }
+    }
+
+    public static TableEntity ToEntity(ApiKeyRecord key) => new(key.AccountId.Value, RowKey(key.Id))
+    {
+        ["AccountKind"] = AccountKindNames.ToWire(key.AccountKind),
+        ["Name"] = key.Name,
+        ["Permissions"] = key.Permissions.ToString(),
+        ["ConnectionId"] = key.ConnectionId?.Value,
+        ["SecretHash"] = key.SecretHash,
+        ["Enabled"] = key.Enabled,
+        ["CreatedAt"] = key.CreatedAt,
+        ["LastUsedAt"] = key.LastUsedAt,
+    };
+
+    public static ApiKeyRecord ToRecord(TableEntity entity)
+    {
+        if (!AccountKindNames.TryParse(entity.GetString("AccountKind"), out var kind))
+        {
+            throw new InvalidOperationException($"Key row {entity.PartitionKey}/{entity.RowKey} is corrupt.");
+        }
+        var connection = entity.GetString("ConnectionId");
+        return new ApiKeyRecord(
+            AccountId.Parse(entity.PartitionKey),
+            ApiKeyId.Parse(entity.RowKey[RowPrefix.Length..]),
+            kind,
+            entity.GetString("Name") ?? "",
+            PermissionSet.Parse(entity.GetString("Permissions") ?? ""),
+            connection is null ? null : ConnectionId.Parse(connection),
+            entity.GetBinary("SecretHash") ?? [],
+            entity.GetBoolean("Enabled") ?? false,
+            entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+            entity.GetDateTimeOffset("LastUsedAt"));
+    }
+}

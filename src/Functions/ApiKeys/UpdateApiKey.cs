@@ -1,0 +1,41 @@
+using Azure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Http;
+
+namespace ThreePL.Functions.ApiKeys;
+
+public sealed record UpdateApiKeyRequest(bool? Enabled);
+
+/// <summary>Disables or re-enables a key. A concurrent change of the same key wins; this one is retried on it.</summary>
+public sealed class UpdateApiKey(ApiKeyStore keys)
+{
+    public async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> HandleAsync(Caller caller, string id, UpdateApiKeyRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Enabled is not { } enabled)
+        {
+            return Problems.Validation("enabled", "This field is required (true or false).");
+        }
+        if (!ApiKeyId.TryParse(id, out var keyId))
+        {
+            return Problems.NotFound("API key");
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            var found = await keys.GetAsync(caller.AccountId, keyId, cancellationToken).ConfigureAwait(false);
+            if (found is not { Key: var key, ETag: var etag } || (caller.Scope is not null && key.ConnectionId != caller.Scope))
+            {
+                return Problems.NotFound("API key");
+            }
+            var updated = key with { Enabled = enabled };
+            try
+            {
+                await keys.UpdateAsync(updated, etag, cancellationToken).ConfigureAwait(false);
+                return TypedResults.Ok(ApiKeyResponse.From(updated));
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound && attempt < 3)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration.Memory;
+using ThreePL.Functions.Accounts;
+using ThreePL.Functions.ApiKeys;
+using ThreePL.Functions.Health;
+using ThreePL.Functions.Hosting;
+using ThreePL.Functions.Http;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage;
+using ThreePL.Functions.Storage.Queues;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions;
+
+/// <summary>
+/// Composition of the app, shared by both hosting modes: standalone (the app runs its own queue and timer
+/// listeners) and Azure Functions custom handler (the host triggers functions by HTTP).
+/// </summary>
+public static class AppSetup
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        AddFileConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
+        var customHandler = CustomHandler.IsActive(builder.Configuration);
+        builder.WebHost.UseUrls(customHandler
+            ? $"http://127.0.0.1:{builder.Configuration[CustomHandler.PortVariable]}"
+            : builder.Configuration["ThreePL:Urls"] ?? DefaultUrl);
+        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Extensions.TryAdd("code", DefaultCode(c.ProblemDetails.Status));
+            c.ProblemDetails.Extensions["correlationId"] = CorrelationId.Get(c.HttpContext);
+        });
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        });
+        services.AddOpenApi("v1");
+
+        AddStorage(services, builder.Configuration);
+        services.AddSingleton(QueueHostOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton<QueueWakeUp>();
+        services.AddSingleton<StorageLayout>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageLayout>());
+        if (!customHandler)
+        {
+            services.AddHostedService<QueueListener>();
+            services.AddHostedService<TimerScheduler>();
+        }
+
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ApiKeyAuthentication>();
+        services.AddSingleton<IConnectionMembership, NoConnections>();
+        services.AddSingleton<CreateAccount>();
+        services.AddSingleton<GetAccount>();
+        services.AddSingleton<CreateApiKey>();
+        services.AddSingleton<ListApiKeys>();
+        services.AddSingleton<UpdateApiKey>();
+        services.AddSingleton<DeleteApiKey>();
+    }
+
+    public static void Configure(WebApplication app)
+    {
+        app.UseCorrelationId();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestLimits();
+        app.UseMiddleware<ApiKeyAuthentication>();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthApi();
+        app.MapAccountsApi();
+        app.MapApiKeysApi();
+        if (CustomHandler.IsActive(app.Configuration))
+        {
+            CustomHandler.MapInvocations(app);
+        }
+    }
+
+    /// <summary>
+    /// host.json and local.settings go below every other source: environment variables and the test host's
+    /// overrides win, as they do under the Functions host.
+    /// </summary>
+    private static void AddFileConfiguration(ConfigurationManager configuration, string contentRoot)
+    {
+        var directories = new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory, contentRoot };
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (HostJson.Find(directories) is { } hostJson)
+        {
+            foreach (var (key, value) in HostJson.Load(hostJson))
+            {
+                values[key] = value;
+            }
+        }
+        foreach (var (key, value) in LocalSettings.Load(Directory.GetCurrentDirectory()))
+        {
+            values[key] = value;
+        }
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
+    }
+
+    private static void AddStorage(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(new StorageNames(configuration["ThreePL:Storage:Prefix"]));
+        services.AddSingleton(_ => CreateStorageAccount(configuration));
+        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>()));
+        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>()));
+    }
+
+    /// <summary>
+    /// <c>AzureWebJobsStorage</c> as the Functions host reads it: a connection string locally, or in Azure the
+    /// identity-based form (<c>__tableServiceUri</c>, <c>__queueServiceUri</c>, <c>__clientId</c>) with no key.
+    /// </summary>
+    private static StorageAccount CreateStorageAccount(IConfiguration configuration)
+    {
+        var connectionString = configuration["AzureWebJobsStorage"];
+        if (!string.IsNullOrEmpty(connectionString))
+        {
+            return StorageAccount.Parse(connectionString);
+        }
+        var section = configuration.GetSection("AzureWebJobsStorage");
+        if (Uri.TryCreate(section["tableServiceUri"], UriKind.Absolute, out var tableUri) && Uri.TryCreate(section["queueServiceUri"], UriKind.Absolute, out var queueUri))
+        {
+            var clientId = section["clientId"];
+            var credential = string.IsNullOrEmpty(clientId)
+                ? new DefaultAzureCredential()
+                : (Azure.Core.TokenCredential)new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+            return StorageAccount.FromCredential(tableUri, queueUri, credential);
+        }
+        throw new InvalidOperationException(
+            "Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__tableServiceUri and __queueServiceUri for a managed identity.");
+    }
+
+    private static string DefaultCode(int? status) => status switch
+    {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        409 => "conflict",
+        411 => "length_required",
+        412 => "precondition_failed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        _ => status >= 500 ? "internal_error" : "error",
+    };
+
+    /// <summary>Until connections exist no key can be scoped to one.</summary>
+    private sealed class NoConnections : IConnectionMembership
+    {
+        public Task<bool> IsPartyAsync(Domain.Common.AccountId account, Domain.Common.ConnectionId connection, CancellationToken cancellationToken) =>
+            Task.FromResult(false);
+    }
+}

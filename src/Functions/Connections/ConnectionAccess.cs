@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Audit;
+using ThreePL.Functions.Http;
+
+namespace ThreePL.Functions.Connections;
+
+/// <summary>
+/// Object-level authorisation for connections: a connection exists for a caller only when the caller's
+/// account is a party to it and the caller's key scope covers it. Everything else is 404, never 403.
+/// </summary>
+public sealed class ConnectionAccess(ConnectionStore store)
+{
+    public async Task<StoredConnection?> FindAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        if (!ConnectionId.TryParse(id, out var connectionId) || !caller.CanSee(connectionId))
+        {
+            return null;
+        }
+        var stored = await store.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        return stored is not null && stored.Connection.PartyOf(caller.AccountId) is not null ? stored : null;
+    }
+
+    public static AuditActor Actor(Caller caller) => new(caller.AccountId, caller.KeyId, caller.OnBehalfOf);
+
+    /// <summary>Maps a broken connection rule to its problem; "not a party" is 404 like any foreign resource.</summary>
+    public static ProblemHttpResult Problem(DomainError error, Connection connection) => error.Code switch
+    {
+        ConnectionErrors.NotAParty => Problems.NotFound("connection"),
+        ConnectionErrors.ConfirmationRequired => Problems.Create(StatusCodes.Status400BadRequest, error.Code, "Confirmation is required.", error.Message),
+        ConnectionErrors.NotInvitee or ConnectionErrors.NotInviter => Problems.Forbidden(error.Code, error.Message),
+        ConnectionErrors.ValidationFailed => Problems.Create(StatusCodes.Status400BadRequest, error.Code, "The request is invalid.", error.Message),
+        _ => Problems.Conflict(error.Code, error.Message, new Dictionary<string, object?> { ["currentStatus"] = ConnectionStatusNames.ToWire(connection.Status) }),
+    };
+}

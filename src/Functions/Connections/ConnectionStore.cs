@@ -1,0 +1,260 @@
+using System.Globalization;
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Audit;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Connections;
+
+/// <summary>
+/// Table <c>connections</c>. Partitions, and why:
+/// <list type="bullet">
+/// <item><c>{connectionId}</c>: RowKey <c>connection</c> (state, current settings, webhook secrets, token
+/// hash), <c>settings|{version}</c> (every settings version, immutable), <c>audit|…</c> and <c>outbox|…</c>.
+/// One partition, so a transition, its audit record and the messages it causes commit in one transaction.</item>
+/// <item><c>pair|{threePlId}|{merchantId}</c>, RowKey <c>pair</c>: which connection currently holds the pair.
+/// Claimed (insert, or ETag-guarded replace of a finished one) before the connection is written, which is
+/// what keeps "at most one open connection per pair" true under concurrent invitations.</item>
+/// <item><c>account|{accountId}</c>, RowKey <c>{connectionId}</c>: membership, written before the connection
+/// and never changed, so it cannot go stale; lists read the connection rows for the current status.</item>
+/// </list>
+/// </summary>
+public sealed class ConnectionStore(TableServiceClient tables, StorageNames names, TimeProvider time)
+{
+    public const string TableName = "connections";
+    public const string ConnectionRowKey = "connection";
+    private const string SettingsRowPrefix = "settings|";
+
+    /// <summary>
+    /// A pair claim whose connection never appeared is from a crashed invitation; after this long it is free
+    /// again. Before that it may be an invitation still in flight, so it still counts as taken.
+    /// </summary>
+    public static readonly TimeSpan OrphanClaimAge = TimeSpan.FromMinutes(2);
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    public static string PairPartition(AccountId threePl, AccountId merchant) => $"pair|{threePl.Value}|{merchant.Value}";
+
+    public static string AccountPartition(AccountId account) => $"account|{account.Value}";
+
+    public static string SettingsRowKey(int version) => SettingsRowPrefix + version.ToString("D6", CultureInfo.InvariantCulture);
+
+    public async Task<StoredConnection?> GetAsync(ConnectionId id, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.FindAsync(id.Value, ConnectionRowKey, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : FromEntity(row);
+    }
+
+    public async Task<ConnectionSettings?> GetSettingsVersionAsync(ConnectionId id, int version, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.FindAsync(id.Value, SettingsRowKey(version), cancellationToken).ConfigureAwait(false);
+        return row is null ? null : SettingsFromEntity(row);
+    }
+
+    /// <summary>
+    /// Claims the pair for <paramref name="connection"/>. Returns null on success, or the connection that
+    /// holds the pair (open, or a claim still in flight) on conflict.
+    /// </summary>
+    public async Task<ClaimConflict?> TryClaimPairAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        var partition = PairPartition(connection.ThreePlAccountId, connection.MerchantAccountId);
+        var claim = new TableEntity(partition, "pair") { ["ConnectionId"] = connection.Id.Value, ["ClaimedAt"] = time.GetUtcNow() };
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                await Table.AddEntityAsync(claim, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
+            {
+            }
+            var existing = await Table.FindAsync(partition, "pair", cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                continue;
+            }
+            var holderId = ConnectionId.Parse(existing.GetString("ConnectionId")!);
+            if (holderId == connection.Id)
+            {
+                return null;
+            }
+            var holder = await GetAsync(holderId, cancellationToken).ConfigureAwait(false);
+            if (holder is { Connection.Status: var status } && status.IsOpen())
+            {
+                return new ClaimConflict(holderId, status);
+            }
+            if (holder is null && time.GetUtcNow() - (existing.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue) < OrphanClaimAge)
+            {
+                return new ClaimConflict(holderId, ConnectionStatus.Pending);
+            }
+            try
+            {
+                await Table.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+            {
+            }
+        }
+        throw new InvalidOperationException("The pair claim kept changing; giving up.");
+    }
+
+    /// <summary>Membership rows for both parties; idempotent, written before the connection itself.</summary>
+    public async Task AddMembershipAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        foreach (var account in new[] { connection.ThreePlAccountId, connection.MerchantAccountId })
+        {
+            var row = new TableEntity(AccountPartition(account), connection.Id.Value) { ["CreatedAt"] = connection.CreatedAt };
+            await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes a new connection, its first settings version, audit and outbox in one transaction.</summary>
+    public async Task<ETag> CreateAsync(StoredConnection created, IEnumerable<AuditRecord> audit, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var partition = created.Connection.Id.Value;
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.Add, ToEntity(created)),
+            new(TableTransactionActionType.Add, SettingsVersionEntity(created.Connection.Id, created.Settings, created.Connection.CreatedAt)),
+        };
+        actions.AddRange(audit.Select(a => a.ToAction(partition)));
+        actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
+        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        return responses[0].GetETag();
+    }
+
+    /// <summary>
+    /// Replaces the connection row if it is unchanged since it was read, together with its audit and outbox
+    /// rows and, when the settings changed, the new settings version. A 412 means someone else changed it first.
+    /// </summary>
+    public async Task<ETag> CommitAsync(StoredConnection updated, bool settingsChanged, IEnumerable<AuditRecord> audit, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var partition = updated.Connection.Id.Value;
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag) };
+        if (settingsChanged)
+        {
+            actions.Add(new(TableTransactionActionType.Add, SettingsVersionEntity(updated.Connection.Id, updated.Settings, updated.Connection.UpdatedAt)));
+        }
+        actions.AddRange(audit.Select(a => a.ToAction(partition)));
+        actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
+        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        return responses[0].GetETag();
+    }
+
+    /// <summary>The ids of an account's connections, a page at a time (newest first is not promised).</summary>
+    public async Task<(IReadOnlyList<ConnectionId> Ids, string? Cursor)> ListIdsAsync(AccountId account, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {AccountPartition(account)}");
+        var page = await Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (page.Items.Select(e => ConnectionId.Parse(e.RowKey)).ToList(), page.ContinuationToken);
+    }
+
+    public async Task<IReadOnlyList<AuditRecord>> ListAuditAsync(string partitionKey, int limit, CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {partitionKey} and RowKey ge {AuditRecord.RowPrefix} and RowKey lt {AuditRecord.RowPrefixEnd}");
+        var records = new List<AuditRecord>();
+        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(AuditRecord.FromEntity(row));
+            if (records.Count >= limit)
+            {
+                break;
+            }
+        }
+        return records;
+    }
+
+    public static TableEntity ToEntity(StoredConnection stored)
+    {
+        var state = stored.Connection.ToState();
+        var settings = stored.Settings.ToState();
+        return new TableEntity(state.Id.Value, ConnectionRowKey)
+        {
+            ["ThreePlAccountId"] = state.ThreePlAccountId.Value,
+            ["MerchantAccountId"] = state.MerchantAccountId.Value,
+            ["InvitedBy"] = PartyNames.ToWire(state.InvitedBy),
+            ["InviteeEmail"] = state.InviteeEmail,
+            ["ClientName"] = state.ClientName,
+            ["CompanyName"] = state.CompanyName,
+            ["Status"] = ConnectionStatusNames.ToWire(state.Status),
+            ["CreatedAt"] = state.CreatedAt,
+            ["UpdatedAt"] = state.UpdatedAt,
+            ["ExpiresAt"] = state.ExpiresAt,
+            ["ReminderDueAt"] = state.ReminderDueAt,
+            ["StatusChangedBy"] = state.StatusChangedBy?.Value,
+            ["Version"] = state.Version,
+            ["SettingsVersion"] = settings.Version,
+            ["ManageOrders"] = settings.ManageOrders,
+            ["ShippingRules"] = PartyNames.ToWire(settings.ShippingRules),
+            ["OrderFeeBilledTo"] = PartyNames.ToWire(settings.OrderFeeBilledTo),
+            ["SupportTickets"] = PartyNames.ToWire(settings.SupportTickets),
+            ["InternalCustomerId"] = settings.InternalCustomerId,
+            ["WebhookUrl"] = settings.WebhookUrl,
+            ["WebhookSecret"] = stored.Secrets.Current,
+            ["PreviousWebhookSecret"] = stored.Secrets.Previous,
+            ["PreviousWebhookSecretExpiresAt"] = stored.Secrets.PreviousExpiresAt,
+            ["TokenHash"] = stored.TokenHash,
+        };
+    }
+
+    public static StoredConnection FromEntity(TableEntity row)
+    {
+        PartyNames.TryParse(row.GetString("InvitedBy"), out Party invitedBy);
+        ConnectionStatusNames.TryParse(row.GetString("Status"), out var status);
+        var connection = Connection.Restore(new ConnectionState(
+            ConnectionId.Parse(row.PartitionKey),
+            AccountId.Parse(row.GetString("ThreePlAccountId")!),
+            AccountId.Parse(row.GetString("MerchantAccountId")!),
+            invitedBy,
+            row.GetString("InviteeEmail"),
+            row.GetString("ClientName"),
+            row.GetString("CompanyName"),
+            status,
+            row.GetDateTimeOffset("CreatedAt")!.Value,
+            row.GetDateTimeOffset("UpdatedAt")!.Value,
+            row.GetDateTimeOffset("ExpiresAt")!.Value,
+            row.GetDateTimeOffset("ReminderDueAt"),
+            row.GetString("StatusChangedBy") is { } by ? AccountId.Parse(by) : null,
+            row.GetInt64("Version")!.Value));
+        var secrets = new WebhookSecrets(row.GetString("WebhookSecret"), row.GetString("PreviousWebhookSecret"), row.GetDateTimeOffset("PreviousWebhookSecretExpiresAt"));
+        return new StoredConnection(connection, SettingsFromEntity(row), secrets, row.GetBinary("TokenHash") ?? [], row.ETag);
+    }
+
+    private static TableEntity SettingsVersionEntity(ConnectionId id, ConnectionSettings settings, DateTimeOffset at)
+    {
+        var state = settings.ToState();
+        return new TableEntity(id.Value, SettingsRowKey(state.Version))
+        {
+            ["SettingsVersion"] = state.Version,
+            ["ManageOrders"] = state.ManageOrders,
+            ["ShippingRules"] = PartyNames.ToWire(state.ShippingRules),
+            ["OrderFeeBilledTo"] = PartyNames.ToWire(state.OrderFeeBilledTo),
+            ["SupportTickets"] = PartyNames.ToWire(state.SupportTickets),
+            ["InternalCustomerId"] = state.InternalCustomerId,
+            ["WebhookUrl"] = state.WebhookUrl,
+            ["CreatedAt"] = at,
+        };
+    }
+
+    private static ConnectionSettings SettingsFromEntity(TableEntity row)
+    {
+        PartyNames.TryParse(row.GetString("ShippingRules"), out SettingsOwner shippingRules);
+        PartyNames.TryParse(row.GetString("OrderFeeBilledTo"), out SettingsOwner orderFee);
+        PartyNames.TryParse(row.GetString("SupportTickets"), out SettingsOwner tickets);
+        return ConnectionSettings.Restore(new ConnectionSettingsState(
+            row.GetInt32("SettingsVersion") ?? 1,
+            row.GetBoolean("ManageOrders") ?? true,
+            shippingRules,
+            orderFee,
+            tickets,
+            row.GetString("InternalCustomerId"),
+            row.GetString("WebhookUrl")));
+    }
+}
+
+public sealed record ClaimConflict(ConnectionId HolderId, ConnectionStatus Status);

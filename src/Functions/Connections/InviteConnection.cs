@@ -1,0 +1,123 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ThreePL.Domain.Accounts;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Accounts;
+using ThreePL.Functions.Audit;
+using ThreePL.Functions.Http;
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Connections;
+
+public sealed record InviteConnectionRequest(string? Email, string? AccountId, string? ClientName, string? CompanyName);
+
+/// <summary>
+/// Either side invites the other, by account id or by e-mail. An e-mail with no account behind it gets a
+/// not-yet-activated account of the other kind, which its owner takes over from the approval page, so a
+/// connection always joins two real accounts.
+/// </summary>
+public sealed class InviteConnection(
+    AccountStore accounts,
+    ConnectionStore store,
+    Outbox outbox,
+    ConnectTokens tokens,
+    ConnectionOptions options,
+    TimeProvider time)
+{
+    public const int MaxClientNameLength = 100;
+    public const int MaxCompanyNameLength = 200;
+
+    public async Task<Results<Created<ConnectionResponse>, ProblemHttpResult>> HandleAsync(Caller caller, InviteConnectionRequest request, CancellationToken cancellationToken)
+    {
+        if (caller.Scope is not null)
+        {
+            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot create connections.");
+        }
+        var errors = new FieldErrors();
+        var clientName = errors.Text("clientName", request.ClientName, MaxClientNameLength, required: false);
+        var companyName = errors.Text("companyName", request.CompanyName, MaxCompanyNameLength, required: false);
+        EmailAddress email = default;
+        AccountId accountId = default;
+        if ((request.Email is null) == (request.AccountId is null))
+        {
+            errors.Add(request.Email is null ? "email" : "accountId", "Give exactly one of 'email' and 'accountId'.");
+        }
+        else if (request.Email is not null && !EmailAddress.TryParse(request.Email, out email))
+        {
+            errors.Add("email", "Must be a valid e-mail address.");
+        }
+        else if (request.AccountId is not null && !AccountId.TryParse(request.AccountId, out accountId))
+        {
+            errors.Add("accountId", "Must be an account id.");
+        }
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var counterpartKind = caller.Kind == AccountKind.ThreePl ? AccountKind.Merchant : AccountKind.ThreePl;
+        var counterpart = request.AccountId is not null
+            ? await accounts.GetAsync(accountId, cancellationToken).ConfigureAwait(false)
+            : await FindOrCreateInviteeAsync(email, counterpartKind, companyName ?? clientName, cancellationToken).ConfigureAwait(false);
+        if (counterpart is null)
+        {
+            return Problems.Validation("accountId", "No such account.");
+        }
+        var field = request.AccountId is not null ? "accountId" : "email";
+        if (counterpart.Id == caller.AccountId)
+        {
+            return Problems.Validation(field, "An account cannot connect to itself.");
+        }
+        if (counterpart.Kind != counterpartKind)
+        {
+            return Problems.Validation(field, $"Must be a {AccountKindNames.ToWire(counterpartKind)} account: a connection joins a 3PL and a merchant.");
+        }
+
+        var now = time.GetUtcNow();
+        var (threePl, merchant) = caller.Kind == AccountKind.ThreePl ? (caller.AccountId, counterpart.Id) : (counterpart.Id, caller.AccountId);
+        var invitedBy = caller.Kind == AccountKind.ThreePl ? Party.ThreePl : Party.Merchant;
+        var (connection, invited) = Connection.Invite(ConnectionId.New(), threePl, merchant, invitedBy, counterpart.Email.Value, clientName, companyName, now, options.InvitationTtl, options.InvitationReminderAfter);
+        var created = await CreateAsync(connection, invited, ConnectionAccess.Actor(caller), cancellationToken).ConfigureAwait(false);
+        return created.Conflict is { } conflict
+            ? ConflictProblem(conflict)
+            : TypedResults.Created($"/v1/connections/{connection.Id}", ConnectionResponse.For(created.Connection!, caller.AccountId));
+    }
+
+    /// <summary>Claims the pair, records membership, then commits the connection with its audit and messages.</summary>
+    public async Task<(StoredConnection? Connection, ClaimConflict? Conflict)> CreateAsync(Connection connection, ConnectionInvited invited, AuditActor actor, CancellationToken cancellationToken)
+    {
+        if (await store.TryClaimPairAsync(connection, cancellationToken).ConfigureAwait(false) is { } conflict)
+        {
+            return (null, conflict);
+        }
+        await store.AddMembershipAsync(connection, cancellationToken).ConfigureAwait(false);
+        var stored = new StoredConnection(connection, ConnectionSettings.Default, WebhookSecrets.None, ConnectTokens.Hash(tokens.Create(connection.Id)), default);
+        var messages = ConnectionMessages.For(stored, [invited]);
+        var audit = new[] { AuditRecord.Create(invited.OccurredAt, invited.Type, actor, connection.Id) };
+        await outbox.ArmAsync(ConnectionStore.TableName, connection.Id.Value, cancellationToken).ConfigureAwait(false);
+        var etag = await store.CreateAsync(stored, audit, messages, cancellationToken).ConfigureAwait(false);
+        await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, connection.Id.Value, messages, cancellationToken).ConfigureAwait(false);
+        return (stored with { ETag = etag }, null);
+    }
+
+    public static ProblemHttpResult ConflictProblem(ClaimConflict conflict) => conflict.Status == ConnectionStatus.Pending
+        ? Problems.Conflict("connection_already_pending", "An invitation between these accounts is already pending.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value })
+        : Problems.Conflict("connection_already_active", "These accounts are already connected.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value });
+
+    private async Task<Account?> FindOrCreateInviteeAsync(EmailAddress email, AccountKind kind, string? name, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await accounts.FindByEmailAsync(email, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                return existing;
+            }
+            var invitee = new Account(AccountId.New(), kind, name ?? email.Value, email, Activated: false, time.GetUtcNow());
+            if (await accounts.TryCreateAsync(invitee, null, cancellationToken).ConfigureAwait(false))
+            {
+                return invitee;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace ThreePL.Functions.Messaging;
+
+/// <summary>
+/// An event on the internal <c>events</c> queue: what happened, to which connection or order, and which
+/// accounts it concerns. <see cref="Data"/> is the public representation, so a webhook built from it has
+/// "the same content as the regular" resource by construction.
+/// </summary>
+public sealed record EventEnvelope(
+    string Id,
+    string Type,
+    DateTimeOffset CreatedAt,
+    string? ConnectionId,
+    string? OrderId,
+    IReadOnlyList<string> AccountIds,
+    JsonElement Data)
+{
+    public const string Queue = "events";
+
+    /// <summary>Internal event types: they drive e-mails and are never published as webhooks.</summary>
+    public const string InvitationReminderType = "connection.invitation_reminder";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public OutboxMessage ToOutboxMessage() => new(Id, Queue, JsonSerializer.Serialize(this, Json));
+
+    public static EventEnvelope Parse(string text) =>
+        JsonSerializer.Deserialize<EventEnvelope>(text, Json) ?? throw new JsonException("Empty event.");
+}

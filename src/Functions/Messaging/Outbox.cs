@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using ThreePL.Functions.Hosting;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Queues;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Messaging;
+
+public sealed record OutboxOptions
+{
+    /// <summary>
+    /// How long the safety net waits before re-driving a partition's outbox. Long enough that the inline
+    /// relay has normally finished (so the re-drive finds nothing), short enough that a crash costs little.
+    /// </summary>
+    public TimeSpan SafetyNetDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Relay right after the commit. Off only in tests that simulate a crash after the commit.</summary>
+    public bool RelayInline { get; init; } = true;
+
+    public static OutboxOptions FromConfiguration(IConfiguration configuration) => new()
+    {
+        SafetyNetDelay = configuration.GetValue<TimeSpan?>("ThreePL:Outbox:SafetyNetDelay") ?? TimeSpan.FromSeconds(30),
+        RelayInline = configuration.GetValue<bool?>("ThreePL:Outbox:RelayInline") ?? true,
+    };
+}
+
+/// <summary>
+/// The transactional outbox. A command (1) arms a delayed safety-net message naming its partition,
+/// (2) commits its state change together with outbox rows, (3) relays those rows to their queues and
+/// deletes them. A crash after (2) leaves rows behind; the safety net, a plain queue message, brings the
+/// relay back for exactly that partition, so no sweeper has to scan tables. A crash between sending and
+/// deleting re-sends with the same id: consumers de-duplicate by it.
+/// </summary>
+public sealed class Outbox(
+    TableServiceClient tables,
+    QueueServiceClient queues,
+    StorageNames names,
+    QueueWakeUp wakeUp,
+    OutboxOptions options,
+    ILogger<Outbox> logger)
+{
+    public const string RowPrefix = "outbox|";
+    public const string RelayQueue = "outbox";
+    private const string RowPrefixEnd = "outbox}";
+
+    public static TableTransactionAction Add(string partitionKey, OutboxMessage message) =>
+        new(TableTransactionActionType.Add, new TableEntity(partitionKey, RowPrefix + message.Id)
+        {
+            ["Queue"] = message.Queue,
+            ["Body"] = message.Body,
+            ["DelaySeconds"] = (long)message.Delay.TotalSeconds,
+        });
+
+    /// <summary>Step 1: arm the safety net for <paramref name="partitionKey"/> of table <paramref name="table"/> (a base name).</summary>
+    public async Task ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new RelayRequest(table, partitionKey));
+        await queues.GetQueueClient(names.Queue(RelayQueue)).SendMessageAsync(body, options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Step 3, right after a successful commit. A failure here is logged, not thrown: the change is
+    /// committed and the safety net will deliver its messages.
+    /// </summary>
+    public async Task RelayAfterCommitAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        if (!options.RelayInline || messages.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await RelayAsync(tables.GetTableClient(names.Table(table)), partitionKey, messages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Inline relay of {Count} messages of {Table}/{Partition} failed; the safety net will deliver them", messages.Count, table, partitionKey);
+        }
+    }
+
+    /// <summary>Re-drives whatever outbox rows a partition still holds (the safety net's work).</summary>
+    public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var client = tables.GetTableClient(names.Table(table));
+        var filter = TableFilter.Create($"PartitionKey eq {partitionKey} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
+        var pending = new List<OutboxMessage>();
+        await foreach (var row in client.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            pending.Add(new OutboxMessage(
+                row.RowKey[RowPrefix.Length..],
+                row.GetString("Queue") ?? throw new InvalidOperationException($"Outbox row {row.RowKey} has no queue."),
+                row.GetString("Body") ?? "",
+                TimeSpan.FromSeconds(row.GetInt64("DelaySeconds") ?? 0)));
+        }
+        if (pending.Count > 0)
+        {
+            logger.LogInformation("Re-driving {Count} outbox messages of {Table}/{Partition}", pending.Count, table, partitionKey);
+            await RelayAsync(client, partitionKey, pending, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RelayAsync(TableClient table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        foreach (var message in messages)
+        {
+            var queueName = names.Queue(message.Queue);
+            await queues.GetQueueClient(queueName).SendMessageAsync(message.Body, message.Delay > TimeSpan.Zero ? message.Delay : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (message.Delay <= TimeSpan.Zero)
+            {
+                wakeUp.Notify(queueName);
+            }
+        }
+        foreach (var message in messages)
+        {
+            // Deleting one by one tolerates a concurrent relay of the same rows (a 404 is success here).
+            await table.DeleteEntityAsync(partitionKey, RowPrefix + message.Id, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal sealed record RelayRequest(string Table, string PartitionKey);
+
+    internal static string NewId(DateTimeOffset now) =>
+        now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12];
+}
