@@ -4,13 +4,17 @@ using Azure.Identity;
 using Microsoft.Extensions.Configuration.Memory;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
+using ThreePL.Functions.Connections;
+using ThreePL.Functions.Email;
 using ThreePL.Functions.Health;
 using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions;
 
@@ -64,13 +68,38 @@ public static class AppSetup
         services.AddSingleton<AccountStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiKeyAuthentication>();
-        services.AddSingleton<IConnectionMembership, NoConnections>();
+        services.AddSingleton<IConnectionMembership, ConnectionMembership>();
         services.AddSingleton<CreateAccount>();
         services.AddSingleton<GetAccount>();
         services.AddSingleton<CreateApiKey>();
         services.AddSingleton<ListApiKeys>();
         services.AddSingleton<UpdateApiKey>();
         services.AddSingleton<DeleteApiKey>();
+
+        services.AddSingleton(OutboxOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton<Outbox>();
+        services.AddSingleton<IQueueFunction, OutboxRelayFunction>();
+        services.AddSingleton<IQueueFunction, EventDispatcher>();
+        services.AddSingleton(EmailOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<EmailOptions>().SmtpHost is { Length: > 0 }
+            ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())
+            : new PickupDirectoryEmailSender(sp.GetRequiredService<EmailOptions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<InvitationEmails>();
+        services.AddSingleton(WebhookUrlPolicy.FromConfiguration(builder.Configuration));
+
+        services.AddSingleton(ConnectionOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton(_ => ConnectTokens.FromConfiguration(builder.Configuration));
+        services.AddSingleton<ConnectionStore>();
+        services.AddSingleton<ConnectionAccess>();
+        services.AddSingleton<ConnectionCommands>();
+        services.AddSingleton<IQueueFunction, ConnectionTimerFunction>();
+        services.AddSingleton<InviteConnection>();
+        services.AddSingleton<ListConnections>();
+        services.AddSingleton<GetConnection>();
+        services.AddSingleton<ChangeConnectionStatus>();
+        services.AddSingleton<GetConnectionSettings>();
+        services.AddSingleton<UpdateConnectionSettings>();
+        services.AddSingleton<RotateWebhookSecret>();
     }
 
     public static void Configure(WebApplication app)
@@ -85,6 +114,7 @@ public static class AppSetup
         app.MapHealthApi();
         app.MapAccountsApi();
         app.MapApiKeysApi();
+        app.MapConnectionsApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);
@@ -160,11 +190,4 @@ public static class AppSetup
         415 => "unsupported_media_type",
         _ => status >= 500 ? "internal_error" : "error",
     };
-
-    /// <summary>Until connections exist no key can be scoped to one.</summary>
-    private sealed class NoConnections : IConnectionMembership
-    {
-        public Task<bool> IsPartyAsync(Domain.Common.AccountId account, Domain.Common.ConnectionId connection, CancellationToken cancellationToken) =>
-            Task.FromResult(false);
-    }
 }

@@ -11,7 +11,11 @@ public sealed record ConnectionDecision(
     StoredConnection Updated,
     IReadOnlyList<ConnectionEvent> Events,
     bool SettingsChanged = false,
-    IReadOnlyList<AuditRecord>? Audit = null);
+    IReadOnlyList<AuditRecord>? Audit = null,
+    bool SecretsChanged = false)
+{
+    public bool ChangesAnything => Events.Count > 0 || SettingsChanged || SecretsChanged;
+}
 
 /// <summary>The result of running a command: the committed connection, or the rule it broke, or not found.</summary>
 public sealed record ConnectionCommandResult(StoredConnection? Connection, DomainError? Error, bool Changed)
@@ -47,7 +51,7 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Tim
             {
                 return new ConnectionCommandResult(current, error, false);
             }
-            if (decision is null || (decision.Events.Count == 0 && !decision.SettingsChanged))
+            if (decision is null || !decision.ChangesAnything)
             {
                 return new ConnectionCommandResult(current, null, false);
             }

@@ -69,6 +69,7 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
         }
 
         string? newSecret = null;
+        IReadOnlyDictionary<string, string[]>? invalid = null;
         var result = await commands.RunAsync(found.Connection.Id, (current, now) =>
         {
             if (expectedVersion is { } expected && expected != current.Settings.Version)
@@ -78,7 +79,8 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
             var outcome = current.Settings.Apply(change);
             if (!outcome.Succeeded)
             {
-                return (null, new DomainError(FieldErrors.Code, JsonSerializer.Serialize(outcome.Errors)));
+                invalid = outcome.Errors;
+                return (null, outcome.Error);
             }
             if (!outcome.Changed)
             {
@@ -107,7 +109,7 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
             return error.Code switch
             {
                 "precondition_failed" => Problems.PreconditionFailed(error.Message),
-                FieldErrors.Code => Problems.Validation(JsonSerializer.Deserialize<Dictionary<string, string[]>>(error.Message)!),
+                FieldErrors.Code when invalid is not null => Problems.Validation(invalid),
                 _ => ConnectionAccess.Problem(error, result.Connection!.Connection),
             };
         }

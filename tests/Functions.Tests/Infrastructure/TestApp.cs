@@ -24,12 +24,17 @@ public sealed class TestApp : WebApplicationFactory<Program>
     {
         _azurite = azurite;
         Prefix = NewPrefix();
+        MailDirectory = Path.Combine(Path.GetTempPath(), "threepl-mail-" + Prefix);
         _settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["ThreePL:Storage:Prefix"] = Prefix,
             ["ThreePL:AdminKey"] = AdminKey,
             ["ThreePL:PublicBaseUrl"] = "http://127.0.0.1:7071",
+            ["ThreePL:SigningKey"] = "test-signing-key-0123456789abcdef0123456789",
+            ["ThreePL:Email:PickupDirectory"] = MailDirectory,
+            ["ThreePL:AllowInsecureWebhooks"] = "true",
+            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
             ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
         };
@@ -41,6 +46,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
     }
 
     public string Prefix { get; }
+
+    /// <summary>Where this app's e-mails land (the pickup-folder sender).</summary>
+    public string MailDirectory { get; }
 
     public static string NewPrefix()
     {
@@ -59,6 +67,15 @@ public sealed class TestApp : WebApplicationFactory<Program>
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(MailDirectory))
+        {
+            Directory.Delete(MailDirectory, recursive: true);
         }
     }
 
