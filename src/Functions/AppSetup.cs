@@ -4,6 +4,8 @@ using Azure.Identity;
 using Microsoft.Extensions.Configuration.Memory;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
+using ThreePL.Functions.Audit;
+using ThreePL.Functions.ConnectPages;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Health;
@@ -85,6 +87,7 @@ public static class AppSetup
             ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())
             : new PickupDirectoryEmailSender(sp.GetRequiredService<EmailOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InvitationEmails>();
+        services.AddSingleton<SentEmailLog>();
         services.AddSingleton(WebhookUrlPolicy.FromConfiguration(builder.Configuration));
 
         services.AddSingleton(ConnectionOptions.FromConfiguration(builder.Configuration));
@@ -100,6 +103,9 @@ public static class AppSetup
         services.AddSingleton<GetConnectionSettings>();
         services.AddSingleton<UpdateConnectionSettings>();
         services.AddSingleton<RotateWebhookSecret>();
+        services.AddSingleton<ConnectPage>();
+        services.AddSingleton<OnboardBrand>();
+        services.AddSingleton<ListAuditEvents>();
     }
 
     public static void Configure(WebApplication app)
@@ -115,6 +121,8 @@ public static class AppSetup
         app.MapAccountsApi();
         app.MapApiKeysApi();
         app.MapConnectionsApi();
+        app.MapConnectPages();
+        app.MapAuditApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);

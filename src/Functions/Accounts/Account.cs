@@ -14,7 +14,11 @@ public sealed record Account(
     string Name,
     EmailAddress Email,
     bool Activated,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>What a 3PL entered when onboarding this brand (JSON), shown back to both; null otherwise.</summary>
+    public string? Profile { get; init; }
+}
 
 public sealed record AccountResponse(string Id, string Kind, string Name, string Email, bool Activated, DateTimeOffset CreatedAt)
 {

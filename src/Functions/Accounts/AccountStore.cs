@@ -30,6 +30,33 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names)
         return entity is null ? null : ToAccount(entity);
     }
 
+    public async Task<(Account Account, ETag ETag)?> GetWithETagAsync(AccountId id, CancellationToken cancellationToken = default)
+    {
+        var entity = await Table.FindAsync(id.Value, AccountRowKey, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : (ToAccount(entity), entity.ETag);
+    }
+
+    /// <summary>
+    /// The owner takes over an account created on their behalf: it becomes activated under the name they
+    /// chose, together with its first key, in one transaction. False when it was activated meanwhile.
+    /// </summary>
+    public async Task<bool> TryActivateAsync(Account account, ETag etag, ApiKeyRecord firstKey, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, ToEntity(account with { Activated = true }), etag),
+                new TableTransactionAction(TableTransactionActionType.Add, ApiKeyStore.ToEntity(firstKey)),
+            ], cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed)
+        {
+            return false;
+        }
+    }
+
     public async Task<Account?> FindByEmailAsync(EmailAddress email, CancellationToken cancellationToken = default)
     {
         var index = await Table.FindAsync(EmailPartition(email), EmailRowKey, cancellationToken).ConfigureAwait(false);
@@ -100,6 +127,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names)
         ["Email"] = account.Email.Value,
         ["Activated"] = account.Activated,
         ["CreatedAt"] = account.CreatedAt,
+        ["Profile"] = account.Profile,
     };
 
     public static Account ToAccount(TableEntity entity)
@@ -114,6 +142,9 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names)
             entity.GetString("Name") ?? "",
             email,
             entity.GetBoolean("Activated") ?? false,
-            entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue);
+            entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue)
+        {
+            Profile = entity.GetString("Profile"),
+        };
     }
 }

@@ -2,6 +2,7 @@ using Azure;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Accounts;
+using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Storage.Tables;
 
@@ -34,15 +35,19 @@ public sealed class ApiKeyStore(AccountStore accounts)
         return (page.Items.Select(ToRecord).ToList(), page.ContinuationToken);
     }
 
-    public async Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken = default) =>
-        await accounts.Table.AddEntityAsync(ToEntity(key), cancellationToken).ConfigureAwait(false);
+    /// <summary>Every key change commits with its audit record: same partition, one transaction.</summary>
+    public async Task AddAsync(ApiKeyRecord key, AuditRecord audit, CancellationToken cancellationToken = default) =>
+        await accounts.Table.SubmitTransactionAsync(
+            [new(TableTransactionActionType.Add, ToEntity(key)), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
 
     /// <summary>Replaces the key if it is unchanged since <paramref name="etag"/>; a 412 surfaces to the caller.</summary>
-    public async Task UpdateAsync(ApiKeyRecord key, ETag etag, CancellationToken cancellationToken = default) =>
-        await accounts.Table.UpdateEntityAsync(ToEntity(key), etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    public async Task UpdateAsync(ApiKeyRecord key, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
+        await accounts.Table.SubmitTransactionAsync(
+            [new(TableTransactionActionType.UpdateReplace, ToEntity(key), etag), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
 
-    public async Task DeleteAsync(AccountId account, ApiKeyId id, CancellationToken cancellationToken = default) =>
-        await accounts.Table.DeleteEntityAsync(account.Value, RowKey(id), ETag.All, cancellationToken).ConfigureAwait(false);
+    public async Task DeleteAsync(AccountId account, ApiKeyId id, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
+        await accounts.Table.SubmitTransactionAsync(
+            [new(TableTransactionActionType.Delete, new TableEntity(account.Value, RowKey(id)), etag), audit.ToAction(account.Value)], cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Records use without touching anything else. A merge with <c>If-Match: *</c> never resurrects a key

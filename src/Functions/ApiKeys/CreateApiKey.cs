@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
+using ThreePL.Functions.Audit;
 using ThreePL.Functions.Http;
+using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.ApiKeys;
 
@@ -62,7 +65,9 @@ public sealed class CreateApiKey(ApiKeyStore keys, IConnectionMembership members
         var id = ApiKeyId.New();
         var (token, hash) = ApiKeySecret.Create(caller.AccountId, id);
         var key = new ApiKeyRecord(caller.AccountId, id, caller.Kind, name!, permissions, scope, hash, true, now, null);
-        await keys.AddAsync(key, cancellationToken).ConfigureAwait(false);
+        var audit = AuditRecord.Create(now, AuditActions.ApiKeyCreated, new AuditActor(caller.AccountId, caller.KeyId, caller.OnBehalfOf), scope,
+            after: JsonSerializer.Serialize(ApiKeyResponse.From(key), EventEnvelope.Json));
+        await keys.AddAsync(key, audit, cancellationToken).ConfigureAwait(false);
         return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKeyResponse(id.Value, key.Name, permissions.Names, scope?.Value, true, now, token));
     }
 }

@@ -7,7 +7,8 @@ namespace ThreePL.Functions.Audit;
 /// <summary>
 /// Who did what, when, on behalf of whom. Stored in the partition of the thing acted on (a connection's
 /// partition, or an account's for key actions) and written in the same transaction as the change, so the
-/// trail can never miss a change nor record one that did not happen.
+/// trail can never miss a change nor record one that did not happen. Row keys count down in time, so a
+/// partition's audit reads newest first.
 /// </summary>
 public sealed record AuditRecord(
     string Id,
@@ -27,7 +28,7 @@ public sealed record AuditRecord(
         new($"aud_{Guid.NewGuid():N}", at, action, actor.AccountId, actor.KeyId, actor.OnBehalfOf, connection, before, after);
 
     public TableTransactionAction ToAction(string partitionKey) =>
-        new(TableTransactionActionType.Add, new TableEntity(partitionKey, $"{RowPrefix}{At.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{Id}")
+        new(TableTransactionActionType.Add, new TableEntity(partitionKey, $"{RowPrefix}{(DateTimeOffset.MaxValue.UtcTicks - At.UtcTicks).ToString("D19", CultureInfo.InvariantCulture)}|{Id}")
         {
             ["Id"] = Id,
             ["At"] = At,

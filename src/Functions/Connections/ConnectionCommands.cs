@@ -92,13 +92,3 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Tim
             return (new ConnectionDecision(current, outcome.Events, Audit: audit), null);
         }, cancellationToken);
 }
-
-public static class AuditActions
-{
-    public const string ReminderSent = "connection.invitation_reminder_sent";
-    public const string SettingsUpdated = "connection.settings_updated";
-    public const string WebhookSecretRotated = "connection.webhook_secret_rotated";
-    public const string ApiKeyCreated = "api_key.created";
-    public const string ApiKeyUpdated = "api_key.updated";
-    public const string ApiKeyDeleted = "api_key.deleted";
-}

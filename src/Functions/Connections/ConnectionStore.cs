@@ -154,21 +154,6 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
         return (page.Items.Select(e => ConnectionId.Parse(e.RowKey)).ToList(), page.ContinuationToken);
     }
 
-    public async Task<IReadOnlyList<AuditRecord>> ListAuditAsync(string partitionKey, int limit, CancellationToken cancellationToken)
-    {
-        var filter = TableFilter.Create($"PartitionKey eq {partitionKey} and RowKey ge {AuditRecord.RowPrefix} and RowKey lt {AuditRecord.RowPrefixEnd}");
-        var records = new List<AuditRecord>();
-        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            records.Add(AuditRecord.FromEntity(row));
-            if (records.Count >= limit)
-            {
-                break;
-            }
-        }
-        return records;
-    }
-
     public static TableEntity ToEntity(StoredConnection stored)
     {
         var state = stored.Connection.ToState();

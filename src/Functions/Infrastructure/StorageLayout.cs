@@ -1,6 +1,6 @@
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
-using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Email;
 using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
@@ -22,7 +22,7 @@ public sealed class StorageLayout(
     /// <summary>A queue that no function reads: readiness asks its length as the cheapest queue call.</summary>
     public const string ReadinessQueue = "readiness";
 
-    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, EventDispatcher.EmailsTable];
+    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName];
 
     private static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _stopping = new();

@@ -4,27 +4,21 @@ using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Hosting;
-using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
 
 namespace ThreePL.Functions.Messaging;
 
 /// <summary>
 /// Consumes the internal <c>events</c> queue and does what each event asks: invitation and reminder
-/// e-mails today. Idempotent by event id: an e-mail already sent for an event is not sent again (a marker
-/// row in table <c>emails</c>), so an event relayed twice still mails once.
+/// e-mails today. Idempotent by event id: <see cref="SentEmailLog"/> makes an event relayed twice mail once.
 /// </summary>
 public sealed class EventDispatcher(
     ConnectionStore connections,
     AccountStore accounts,
     InvitationEmails invitations,
     IEmailSender email,
-    TableServiceClient tables,
-    StorageNames names,
+    SentEmailLog sentEmails,
     ILogger<EventDispatcher> logger) : IQueueFunction
 {
-    public const string EmailsTable = "emails";
-
     public string Name => "DispatchEvent";
 
     public string QueueName => EventEnvelope.Queue;
@@ -45,11 +39,6 @@ public sealed class EventDispatcher(
 
     private async Task SendInvitationAsync(EventEnvelope envelope, bool reminder, CancellationToken cancellationToken)
     {
-        var sent = tables.GetTableClient(names.Table(EmailsTable));
-        if (await sent.FindAsync(envelope.Id, "sent", cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return;
-        }
         if (!ConnectionId.TryParse(envelope.ConnectionId, out var id)
             || await connections.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } stored)
         {
@@ -67,7 +56,19 @@ public sealed class EventDispatcher(
         {
             throw new InvalidOperationException($"Connection {id} names an account that does not exist.");
         }
-        await email.SendAsync(invitations.Invitation(envelope.Id, connection, inviter, invitee, reminder), cancellationToken).ConfigureAwait(false);
-        await sent.UpsertEntityAsync(new TableEntity(envelope.Id, "sent") { ["To"] = invitee.Email.Value, ["SentAt"] = DateTimeOffset.UtcNow }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (await sentEmails.TryClaimAsync(envelope.Id, cancellationToken).ConfigureAwait(false) is not { } claim)
+        {
+            return;
+        }
+        try
+        {
+            await email.SendAsync(invitations.Invitation(envelope.Id, connection, inviter, invitee, reminder), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await sentEmails.ReleaseAsync(envelope.Id, claim, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        await sentEmails.MarkSentAsync(envelope.Id, claim, invitee.Email.Value, CancellationToken.None).ConfigureAwait(false);
     }
 }

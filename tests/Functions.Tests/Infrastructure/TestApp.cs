@@ -20,10 +20,11 @@ public sealed class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    public TestApp(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <param name="prefix">Reuse another app's storage, as a restarted process would; a fresh prefix otherwise.</param>
+    public TestApp(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? prefix = null)
     {
         _azurite = azurite;
-        Prefix = NewPrefix();
+        Prefix = prefix ?? NewPrefix();
         MailDirectory = Path.Combine(Path.GetTempPath(), "threepl-mail-" + Prefix);
         _settings = new Dictionary<string, string?>
         {
