@@ -4,6 +4,7 @@ source "$(dirname "$0")/scripts/common.sh"
 cd "$repo_root"
 require_tools
 ensure_node_modules
+ensure_chromium
 
 results="$repo_root/.data/test-results"
 rm -rf "$results"

@@ -26,3 +26,16 @@ wait_for_port() {
   echo "$name did not start listening on 127.0.0.1:$port" >&2
   return 1
 }
+
+# The approval-page tests drive Debian's Chromium; install it when it is missing (needs root, as on CI).
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+    return 0
+  fi
+  echo "==> apt-get install chromium (for the approval-page browser test)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+}

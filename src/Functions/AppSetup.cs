@@ -61,7 +61,8 @@ public static class AppSetup
         services.AddSingleton<QueueWakeUp>();
         services.AddSingleton<StorageLayout>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageLayout>());
-        if (!customHandler)
+        // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working).
+        if (!customHandler && builder.Configuration.GetValue<bool?>("ThreePL:Hosting:Listeners") != false)
         {
             services.AddHostedService<QueueListener>();
             services.AddHostedService<TimerScheduler>();

@@ -62,7 +62,7 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
         errors.Text("warehouse.address.city", address?.City, 100);
         errors.Text("warehouse.address.postalCode", address?.PostalCode, 20);
         errors.Text("warehouse.address.region", address?.Region, 100, required: false);
-        if (address?.CountryCode is not { } country || !CountryCodes.IsAssigned(country))
+        if (address?.CountryCode is not { } country || !CountryCodes.IsAssigned(country.ToUpperInvariant()))
         {
             errors.Add("warehouse.address.countryCode", "Must be an ISO 3166-1 alpha-2 country code.");
         }

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Email;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Storage.Queues;
+using ThreePL.Functions.Tests.Infrastructure;
+
+namespace ThreePL.Functions.Tests.Api;
+
+/// <summary>Timers, crashes and races around the connection workflow.</summary>
+[Collection("azurite")]
+public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task Pending_invitations_get_one_reminder_and_then_expire()
+    {
+        using var app = new TestApp(azurite, new Dictionary<string, string?>
+        {
+            ["ThreePL:InvitationTtl"] = "00:00:06",
+            ["ThreePL:InvitationReminderAfter"] = "00:00:02",
+        });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var id = await Connect.InviteAsync(app, threePl, new { email = merchant.Email });
+        var invitation = await Mailbox.WaitForAsync(app, merchant.Email, m => !m.Subject.StartsWith("Reminder", StringComparison.Ordinal));
+
+        var reminder = await Mailbox.WaitForAsync(app, merchant.Email, m => m.Subject.StartsWith("Reminder", StringComparison.Ordinal));
+        Assert.Equal(invitation.ConnectLink, reminder.ConnectLink);
+
+        using var shop = app.WithKey(merchant.ApiKey);
+        await Eventually.True(async () =>
+            (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "expired",
+            "the invitation to expire");
+        Assert.Equal(2, Mailbox.All(app).Count(m => m.To == merchant.Email));
+
+        using var browser = app.CreateClient();
+        Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(new Uri(invitation.ConnectLink).PathAndQuery)).StatusCode);
+        await ApiAssert.Problem(await shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.Conflict, "invalid_transition");
+        await Connect.InviteAsync(app, threePl, new { accountId = merchant.Id });
+
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var audit = await ApiAssert.Json(await tpl.GetAsync($"/v1/audit-events?connectionId={id}"), HttpStatusCode.OK);
+        var expired = audit.GetProperty("items").EnumerateArray().First();
+        Assert.Equal("connection.expired", expired.GetProperty("action").GetString());
+        Assert.Contains("the system", expired.GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_crash_between_commit_and_enqueue_still_sends_the_invitation_once_after_restart()
+    {
+        var sends = new ConcurrentBag<string>();
+        string prefix;
+        SeededAccount merchant;
+        string id;
+        using (var crashing = new TestApp(azurite,
+            new Dictionary<string, string?>
+            {
+                ["ThreePL:Outbox:RelayInline"] = "false",
+                ["ThreePL:Hosting:Listeners"] = "false",
+                ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
+            },
+            services => services.AddSingleton<IEmailSender>(new RecordingSender(sends))))
+        {
+            prefix = crashing.Prefix;
+            var threePl = await Seed.AccountAsync(crashing, "threepl");
+            merchant = await Seed.AccountAsync(crashing, "merchant");
+            id = await Connect.InviteAsync(crashing, threePl, new { email = merchant.Email });
+        }
+        Assert.Empty(sends);
+
+        using var restarted = new TestApp(azurite, services: services => services.AddSingleton<IEmailSender>(new RecordingSender(sends)), prefix: prefix);
+        _ = restarted.Services;
+        await Eventually.True(() => Task.FromResult(sends.Count == 1), "the invitation after restart");
+
+        // The safety net and a second re-drive of the same partition must not mail again.
+        var outbox = restarted.Services.GetRequiredService<Outbox>();
+        await outbox.RelayPendingAsync("connections", id, CancellationToken.None);
+        var events = restarted.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(prefix + EventEnvelope.Queue);
+        await Eventually.True(async () => await events.GetApproximateMessagesCountAsync() == 0, "the events queue to drain");
+        Assert.Single(sends);
+        Assert.StartsWith("evt_", sends.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_same_event_relayed_twice_is_mailed_once()
+    {
+        var sends = new ConcurrentBag<string>();
+        using var app = new TestApp(azurite,
+            new Dictionary<string, string?> { ["ThreePL:Outbox:RelayInline"] = "false", ["ThreePL:Outbox:SafetyNetDelay"] = "01:00:00" },
+            services => services.AddSingleton<IEmailSender>(new RecordingSender(sends)));
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var id = await Connect.InviteAsync(app, threePl, new { email = merchant.Email });
+        var outbox = app.Services.GetRequiredService<Outbox>();
+
+        // Two relays racing over the same rows is what a crash between "send" and "delete row" leads to.
+        await Task.WhenAll(outbox.RelayPendingAsync("connections", id, CancellationToken.None), outbox.RelayPendingAsync("connections", id, CancellationToken.None));
+
+        await Eventually.True(() => Task.FromResult(sends.Count >= 1), "the invitation");
+        var events = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Prefix + EventEnvelope.Queue);
+        await Eventually.True(async () => await events.GetApproximateMessagesCountAsync() == 0, "the events queue to drain", TimeSpan.FromSeconds(60));
+        Assert.Single(sends);
+    }
+
+    [Fact]
+    public async Task Concurrent_approve_and_cancel_pairs_end_in_exactly_one_outcome_each()
+    {
+        using var app = new TestApp(azurite);
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchants = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Seed.AccountAsync(app, "merchant")));
+        var ids = await Task.WhenAll(merchants.Select(m => Connect.InviteAsync(app, threePl, new { accountId = m.Id })));
+        using var tpl = app.WithKey(threePl.ApiKey);
+
+        var outcomes = await Task.WhenAll(ids.Select(async (id, i) =>
+        {
+            using var shop = app.WithKey(merchants[i].ApiKey);
+            var approve = shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true });
+            var cancel = tpl.PostAsync($"/v1/connections/{id}/cancel", null);
+            var (a, c) = (await approve, await cancel);
+            var final = (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString();
+            return (Approve: a.StatusCode, Cancel: c.StatusCode, Final: final);
+        }));
+
+        foreach (var (approve, cancel, final) in outcomes)
+        {
+            Assert.True((approve == HttpStatusCode.OK) ^ (cancel == HttpStatusCode.OK), $"approve {approve}, cancel {cancel}");
+            Assert.Equal(approve == HttpStatusCode.OK ? "active" : "cancelled", final);
+            Assert.Equal(HttpStatusCode.Conflict, approve == HttpStatusCode.OK ? cancel : approve);
+        }
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_invitations_for_one_pair_create_one_connection()
+    {
+        using var app = new TestApp(azurite);
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        using var tpl = app.WithKey(threePl.ApiKey);
+        using var shop = app.WithKey(merchant.ApiKey);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => i % 2 == 0
+            ? tpl.PostAsJsonAsync("/v1/connections", new { accountId = merchant.Id })
+            : shop.PostAsJsonAsync("/v1/connections", new { accountId = threePl.Id })));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(49, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        var list = await ApiAssert.Json(await tpl.GetAsync("/v1/connections"), HttpStatusCode.OK);
+        Assert.Equal(1, list.GetProperty("items").GetArrayLength());
+    }
+
+    private sealed class RecordingSender(ConcurrentBag<string> sends) : IEmailSender
+    {
+        public Task SendAsync(EmailMessage message, CancellationToken cancellationToken)
+        {
+            sends.Add(message.Id);
+            return Task.CompletedTask;
+        }
+    }
+}
