@@ -12,13 +12,16 @@ namespace ThreePL.Functions.Accounts;
 /// RowKey <c>account</c> for the account, <c>key|{keyId}</c> for each key), so an account is created
 /// together with its first key in one transaction. E-mail uniqueness is an index row in partition
 /// <c>email|{escaped address}</c>, written before the account: a crash between the two leaves an index row
-/// pointing at no account, which the next claim of that address takes over.
+/// pointing at no account, which a later claim of that address takes over once it is older than
+/// <see cref="OrphanClaimAge"/> (a younger one may be a creation still in flight).
 /// </summary>
-public sealed class AccountStore(TableServiceClient tables, StorageNames names)
+public sealed class AccountStore(TableServiceClient tables, StorageNames names, TimeProvider time)
 {
     public const string TableName = "accounts";
     public const string AccountRowKey = "account";
     public const string EmailRowKey = "email";
+
+    public static readonly TimeSpan OrphanClaimAge = TimeSpan.FromMinutes(2);
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -86,7 +89,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names)
 
     private async Task<bool> TryClaimEmailAsync(EmailAddress email, AccountId owner, CancellationToken cancellationToken)
     {
-        var index = new TableEntity(EmailPartition(email), EmailRowKey) { ["AccountId"] = owner.Value };
+        var index = new TableEntity(EmailPartition(email), EmailRowKey) { ["AccountId"] = owner.Value, ["ClaimedAt"] = time.GetUtcNow() };
         try
         {
             await Table.AddEntityAsync(index, cancellationToken).ConfigureAwait(false);
@@ -106,6 +109,10 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names)
             return true;
         }
         if (current is not null && AccountId.TryParse(current, out var currentOwner) && await GetAsync(currentOwner, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return false;
+        }
+        if (time.GetUtcNow() - (existing.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue) < OrphanClaimAge)
         {
             return false;
         }
