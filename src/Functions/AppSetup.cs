@@ -100,6 +100,7 @@ public static class AppSetup
         services.AddSingleton<GetConnectionSettings>();
         services.AddSingleton<UpdateConnectionSettings>();
         services.AddSingleton<RotateWebhookSecret>();
+        services.AddWebhooks(builder.Configuration);
     }
 
     public static void Configure(WebApplication app)
@@ -115,6 +116,7 @@ public static class AppSetup
         app.MapAccountsApi();
         app.MapApiKeysApi();
         app.MapConnectionsApi();
+        app.MapWebhooksApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);

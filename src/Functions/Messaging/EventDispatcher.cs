@@ -11,7 +11,7 @@ namespace ThreePL.Functions.Messaging;
 
 /// <summary>
 /// Consumes the internal <c>events</c> queue and does what each event asks: invitation and reminder
-/// e-mails today. Idempotent by event id: an e-mail already sent for an event is not sent again (a marker
+/// e-mails, and the webhook fan-out of every public event. Idempotent by event id: an e-mail already sent for an event is not sent again (a marker
 /// row in table <c>emails</c>), so an event relayed twice still mails once.
 /// </summary>
 public sealed class EventDispatcher(
@@ -19,6 +19,7 @@ public sealed class EventDispatcher(
     AccountStore accounts,
     InvitationEmails invitations,
     IEmailSender email,
+    Webhooks.WebhookFanOut webhooks,
     TableServiceClient tables,
     StorageNames names,
     ILogger<EventDispatcher> logger) : IQueueFunction
@@ -41,6 +42,7 @@ public sealed class EventDispatcher(
                 await SendInvitationAsync(envelope, reminder: true, cancellationToken).ConfigureAwait(false);
                 break;
         }
+        await webhooks.PublishAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendInvitationAsync(EventEnvelope envelope, bool reminder, CancellationToken cancellationToken)
