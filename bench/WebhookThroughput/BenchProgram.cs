@@ -33,14 +33,16 @@ public static class BenchProgram
             data = new { id = "ord_bench", status = "in_progress", version = 7, lines = Enumerable.Range(1, 5).Select(i => new { sku = $"SKU-{i}", quantity = i }) },
         });
 
-        var services = new ServiceCollection();
+        var host = Host.CreateApplicationBuilder();
+        host.Logging.ClearProviders();
+        var services = host.Services;
         services.AddSingleton(new WebhookUrlPolicy(allowInsecureLoopback: true));
         services.AddSingleton(new WebhookOptions());
         services.AddSingleton(TimeProvider.System);
         WebhookSender.Configure(services);
         services.AddSingleton<WebhookSender>();
-        await using var provider = services.BuildServiceProvider();
-        var sender = provider.GetRequiredService<WebhookSender>();
+        using var built = host.Build();
+        var sender = built.Services.GetRequiredService<WebhookSender>();
         var secrets = new[] { WebhookSecret.Create() };
 
         using var bare = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
