@@ -307,6 +307,30 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_worker_that_dies_between_recording_an_attempt_and_scheduling_the_next_is_healed_by_the_redelivered_message()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var s = await StartAsync(Settings());
+        var (endpointId, _) = await s.EndpointAsync(receiver.HookUrl, "order.*");
+        var store = s.App.Services.GetRequiredService<WebhookStore>();
+        var eventId = "evt_test_" + Guid.NewGuid().ToString("N");
+        var body = JsonSerializer.Serialize(new WebhookPayload(eventId, "order.updated", DateTimeOffset.UtcNow, JsonSerializer.SerializeToElement(new { version = 1 })), EventEnvelope.Json);
+        var created = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookStore.DeliveryId(eventId, endpointId), eventId, "order.updated", DateTimeOffset.UtcNow, body, endpointId,
+            Domain.Common.AccountId.Parse(s.ThreePl.Id), s.ConnectionId, DeliveryStatus.Pending, 0, 0, DateTimeOffset.UtcNow, null, null, null, default), default);
+        // Attempt 1 failed and was recorded; the process died before attempt 2 was enqueued.
+        await store.CommitAttemptAsync(created with { Attempts = 1, LastStatusCode = 500, LastAttemptAt = DateTimeOffset.UtcNow },
+            new WebhookAttempt(1, DateTimeOffset.UtcNow, receiver.HookUrl, 500, 3, "boom", null), default);
+        // So attempt 1's message was never deleted and comes back.
+        var queues = s.App.Services.GetRequiredService<QueueServiceClient>();
+        var names = s.App.Services.GetRequiredService<StorageNames>();
+        await queues.GetQueueClient(names.Queue(DeliveryMessage.Queue)).SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(created.Id, 1), EventEnvelope.Json));
+
+        var done = await s.WaitForDeliveryAsync("order.updated", "succeeded");
+        Assert.Equal([1, 2], done.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("number").GetInt32()));
+        Assert.Equal(eventId, Assert.Single(receiver.Hooks).Id);
+    }
+
+    [Fact]
     public async Task Recover_resends_every_failed_delivery_of_an_endpoint_since_a_time()
     {
         var recovered = false;
