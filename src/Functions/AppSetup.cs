@@ -107,6 +107,7 @@ public static class AppSetup
         services.AddSingleton<ConnectPage>();
         services.AddSingleton<OnboardBrand>();
         services.AddSingleton<ListAuditEvents>();
+        services.AddWebhooks(builder.Configuration);
     }
 
     public static void Configure(WebApplication app)
@@ -124,6 +125,7 @@ public static class AppSetup
         app.MapConnectionsApi();
         app.MapConnectPages();
         app.MapAuditApi();
+        app.MapWebhooksApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);

@@ -4,6 +4,7 @@ using ThreePL.Functions.Email;
 using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Infrastructure;
 
@@ -22,7 +23,7 @@ public sealed class StorageLayout(
     /// <summary>A queue that no function reads: readiness asks its length as the cheapest queue call.</summary>
     public const string ReadinessQueue = "readiness";
 
-    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName];
+    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookStore.TableName];
 
     private static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _stopping = new();

@@ -9,7 +9,8 @@ namespace ThreePL.Functions.Messaging;
 
 /// <summary>
 /// Consumes the internal <c>events</c> queue and does what each event asks: invitation and reminder
-/// e-mails today. Idempotent by event id: <see cref="SentEmailLog"/> makes an event relayed twice mail once.
+/// e-mails, and the webhook fan-out of every public event. Idempotent by event id: <see cref="SentEmailLog"/> makes an
+/// event relayed twice mail once, and the fan-out keys each delivery by (event id, destination).
 /// </summary>
 public sealed class EventDispatcher(
     ConnectionStore connections,
@@ -17,6 +18,7 @@ public sealed class EventDispatcher(
     InvitationEmails invitations,
     IEmailSender email,
     SentEmailLog sentEmails,
+    Webhooks.WebhookFanOut webhooks,
     ILogger<EventDispatcher> logger) : IQueueFunction
 {
     public string Name => "DispatchEvent";
@@ -35,6 +37,7 @@ public sealed class EventDispatcher(
                 await SendInvitationAsync(envelope, reminder: true, cancellationToken).ConfigureAwait(false);
                 break;
         }
+        await webhooks.PublishAsync(envelope, redelivered: trigger.DequeueCount > 1, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendInvitationAsync(EventEnvelope envelope, bool reminder, CancellationToken cancellationToken)

@@ -13,6 +13,9 @@ public sealed class WebhookUrlPolicy(bool allowInsecureLoopback, Func<string, Ca
 {
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? Dns.GetHostAddressesAsync;
 
+    /// <summary>Development only: plain http to loopback receivers is allowed.</summary>
+    public bool AllowInsecureLoopback => allowInsecureLoopback;
+
     public static WebhookUrlPolicy FromConfiguration(IConfiguration configuration) =>
         new(configuration.GetValue<bool?>("ThreePL:AllowInsecureWebhooks") ?? false);
 

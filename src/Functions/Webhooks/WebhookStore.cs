@@ -1,0 +1,351 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Webhooks;
+
+public static class DeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+
+    public static readonly string[] All = [Pending, Succeeded, Failed];
+}
+
+/// <summary>An account-wide endpoint. <see cref="EventTypes"/> empty means every public event type.</summary>
+public sealed record WebhookEndpoint(
+    string Id, AccountId AccountId, string Url, string Secret, IReadOnlyList<string> EventTypes, string? Description, DateTimeOffset CreatedAt)
+{
+    /// <summary>Exact types, or a <c>prefix.*</c> wildcard (<c>order.*</c>).</summary>
+    public bool Accepts(string type) => EventTypes.Count == 0 || EventTypes.Any(f =>
+        f == type || (f.EndsWith(".*", StringComparison.Ordinal) && type.StartsWith(f[..^1], StringComparison.Ordinal)));
+}
+
+/// <summary>
+/// How a destination (an endpoint id or a connection id) has fared. <see cref="Url"/> is the URL this concerns:
+/// when a connection's webhook URL changes, the old URL's record no longer applies.
+/// </summary>
+public sealed record DestinationHealth(string Url, DateTimeOffset? FailingSince, bool Disabled, string? DisabledReason, DateTimeOffset? DisabledAt, ETag ETag);
+
+/// <summary>One event for one destination. <see cref="Body"/> is fixed at fan-out, so every attempt sends the same bytes.</summary>
+public sealed record WebhookDelivery(
+    string Id,
+    string EventId,
+    string EventType,
+    DateTimeOffset EventCreatedAt,
+    string Body,
+    string Destination,
+    AccountId OwnerAccountId,
+    string? ConnectionId,
+    string Status,
+    int Attempts,
+    int RoundStart,
+    DateTimeOffset? NextAttemptAt,
+    int? LastStatusCode,
+    DateTimeOffset? LastAttemptAt,
+    string? FailureReason,
+    ETag ETag)
+{
+    /// <summary>The attempt a worker has claimed and is sending now, until <see cref="InFlightUntil"/>.</summary>
+    public int? InFlightAttempt { get; init; }
+
+    public DateTimeOffset? InFlightUntil { get; init; }
+}
+
+public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, int? StatusCode, long LatencyMs, string? Response, string? Error);
+
+/// <summary>
+/// Table <c>webhooks</c>. Partitions, and why:
+/// <list type="bullet">
+/// <item><c>account|{accountId}</c>, RowKey <c>endpoint|{endpointId}</c>: an account's endpoints, one query for fan-out.</item>
+/// <item><c>health|{destination}</c>, RowKey <c>health</c>: failing-since and disabled, for an endpoint or a
+/// connection's webhook URL alike. ETag-guarded; one per destination so a busy destination's deliveries never
+/// contend on their own rows.</item>
+/// <item><c>{deliveryId}</c>: RowKey <c>delivery</c> (state, body) and <c>attempt|{n}</c>. Partitioned by
+/// delivery, not by destination: an attempt row and the state change it causes commit in one entity-group
+/// transaction, and deliveries to the same destination never compete for one partition's throughput.
+/// The delivery id is derived from (event id, destination), which makes fan-out idempotent.</item>
+/// <item><c>deliveries|{ownerAccountId}</c>, RowKey <c>{inverted ticks}|{deliveryId}</c>: the owner's delivery
+/// log, newest first, never changed after insert; status is read from the delivery row.</item>
+/// </list>
+/// </summary>
+public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
+{
+    public const string TableName = "webhooks";
+    private const string DeliveryRowKey = "delivery";
+    private const string AttemptPrefix = "attempt|";
+    private const int BodyChunk = 30_000;
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    public static string DeliveryId(string eventId, string destination)
+    {
+        const string alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(eventId + "|" + destination));
+        return "dlv_" + string.Concat(hash.Take(Identifier.RandomLength).Select(b => alphabet[b & 31]));
+    }
+
+    public static bool IsDeliveryId(string? value) => Identifier.IsValid("dlv", value);
+
+    public static bool IsEndpointId(string? value) => Identifier.IsValid("ep", value);
+
+    private static string AccountPartition(AccountId account) => $"account|{account.Value}";
+
+    private static string LogPartition(AccountId account) => $"deliveries|{account.Value}";
+
+    private static string LogRowKey(DateTimeOffset at, string deliveryId) =>
+        (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + deliveryId;
+
+    // Endpoints
+
+    public async Task AddEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken) =>
+        await Table.AddEntityAsync(new TableEntity(AccountPartition(endpoint.AccountId), "endpoint|" + endpoint.Id)
+        {
+            ["Url"] = endpoint.Url,
+            ["Secret"] = endpoint.Secret,
+            ["EventTypes"] = string.Join(',', endpoint.EventTypes),
+            ["Description"] = endpoint.Description,
+            ["CreatedAt"] = endpoint.CreatedAt,
+        }, cancellationToken).ConfigureAwait(false);
+
+    public async Task<WebhookEndpoint?> GetEndpointAsync(AccountId account, string endpointId, CancellationToken cancellationToken)
+    {
+        var row = await Table.FindAsync(AccountPartition(account), "endpoint|" + endpointId, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : EndpointFrom(row);
+    }
+
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(AccountId account, CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {AccountPartition(account)} and RowKey ge {"endpoint|"} and RowKey lt {"endpoint}"}");
+        var list = new List<WebhookEndpoint>();
+        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(EndpointFrom(row));
+        }
+        return list;
+    }
+
+    public async Task<bool> DeleteEndpointAsync(AccountId account, string endpointId, CancellationToken cancellationToken)
+    {
+        var response = await Table.DeleteEntityAsync(AccountPartition(account), "endpoint|" + endpointId, ETag.All, cancellationToken).ConfigureAwait(false);
+        if (response.Status == StatusCodes.Status404NotFound)
+        {
+            return false;
+        }
+        await Table.DeleteEntityAsync(HealthPartition(endpointId), "health", ETag.All, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private static WebhookEndpoint EndpointFrom(TableEntity row) => new(
+        row.RowKey["endpoint|".Length..],
+        AccountId.Parse(row.PartitionKey["account|".Length..]),
+        row.GetString("Url")!,
+        row.GetString("Secret")!,
+        (row.GetString("EventTypes") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+        row.GetString("Description"),
+        row.GetDateTimeOffset("CreatedAt")!.Value);
+
+    // Destination health
+
+    private static string HealthPartition(string destination) => "health|" + destination;
+
+    public async Task<DestinationHealth?> GetHealthAsync(string destination, CancellationToken cancellationToken)
+    {
+        var row = await Table.FindAsync(HealthPartition(destination), "health", cancellationToken).ConfigureAwait(false);
+        return row is null ? null : new DestinationHealth(
+            row.GetString("Url") ?? "", row.GetDateTimeOffset("FailingSince"), row.GetBoolean("Disabled") ?? false,
+            row.GetString("DisabledReason"), row.GetDateTimeOffset("DisabledAt"), row.ETag);
+    }
+
+    /// <summary>Writes health under the ETag it was read with (insert when <paramref name="previous"/> is null); false on a lost race.</summary>
+    public async Task<bool> TrySaveHealthAsync(string destination, DestinationHealth health, DestinationHealth? previous, CancellationToken cancellationToken)
+    {
+        var row = new TableEntity(HealthPartition(destination), "health")
+        {
+            ["Url"] = health.Url,
+            ["FailingSince"] = health.FailingSince,
+            ["Disabled"] = health.Disabled,
+            ["DisabledReason"] = health.DisabledReason,
+            ["DisabledAt"] = health.DisabledAt,
+        };
+        try
+        {
+            if (previous is null)
+            {
+                await Table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Table.UpdateEntityAsync(row, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+        {
+            return false;
+        }
+    }
+
+    public Task ResetHealthAsync(string destination, CancellationToken cancellationToken) =>
+        Table.DeleteEntityAsync(HealthPartition(destination), "health", ETag.All, cancellationToken);
+
+    // Deliveries
+
+    /// <summary>Creates the delivery and its log row; an existing delivery (a re-run fan-out) is returned as it is.</summary>
+    /// <summary>The delivery, and whether this call created it (false: it existed already).</summary>
+    public async Task<(WebhookDelivery Delivery, bool Created)> CreateDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        // The log row first: it is immutable and idempotent, and a delivery must never exist without it.
+        await Table.UpsertEntityAsync(new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
+        {
+            ["DeliveryId"] = delivery.Id,
+            ["Destination"] = delivery.Destination,
+            ["ConnectionId"] = delivery.ConnectionId,
+            ["EventType"] = delivery.EventType,
+        }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await Table.AddEntityAsync(ToEntity(delivery), cancellationToken).ConfigureAwait(false);
+            return (delivery with { ETag = response.Headers.ETag ?? default }, true);
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        {
+            var existing = await GetDeliveryAsync(delivery.Id, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Delivery {delivery.Id} conflicted but cannot be read.");
+            return (existing, false);
+        }
+    }
+
+    public async Task<WebhookDelivery?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        var row = await Table.FindAsync(deliveryId, DeliveryRowKey, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : DeliveryFrom(row);
+    }
+
+    /// <summary>
+    /// Claims attempt <paramref name="number"/> for this worker until <paramref name="until"/>; null when the
+    /// delivery changed since it was read (another worker claimed or recorded it).
+    /// </summary>
+    public async Task<ETag?> TryClaimAttemptAsync(WebhookDelivery delivery, int number, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var claim = new TableEntity(delivery.Id, DeliveryRowKey) { ["InFlightAttempt"] = number, ["InFlightUntil"] = until };
+        try
+        {
+            return (await Table.UpdateEntityAsync(claim, delivery.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false)).GetETag();
+        }
+        catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The new state and the attempt that caused it, in one transaction under the delivery's ETag.</summary>
+    public async Task<ETag> CommitAttemptAsync(WebhookDelivery updated, WebhookAttempt? attempt, CancellationToken cancellationToken)
+    {
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag) };
+        if (attempt is not null)
+        {
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(updated.Id, AttemptPrefix + attempt.Number.ToString("D5", CultureInfo.InvariantCulture))
+            {
+                ["At"] = attempt.At,
+                ["Url"] = attempt.Url,
+                ["StatusCode"] = attempt.StatusCode,
+                ["LatencyMs"] = attempt.LatencyMs,
+                ["Response"] = attempt.Response,
+                ["Error"] = attempt.Error,
+            }));
+        }
+        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        return responses[0].GetETag();
+    }
+
+    public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {deliveryId} and RowKey ge {AttemptPrefix} and RowKey lt {"attempt}"}");
+        var list = new List<WebhookAttempt>();
+        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new WebhookAttempt(
+                int.Parse(row.RowKey[AttemptPrefix.Length..], CultureInfo.InvariantCulture),
+                row.GetDateTimeOffset("At")!.Value, row.GetString("Url") ?? "", row.GetInt32("StatusCode"),
+                row.GetInt64("LatencyMs") ?? 0, row.GetString("Response"), row.GetString("Error")));
+        }
+        return list;
+    }
+
+    /// <summary>A page of the owner's log (newest first), optionally for one connection; <paramref name="since"/> bounds it in time.</summary>
+    public async Task<(IReadOnlyList<string> DeliveryIds, string? Cursor)> ListLogAsync(
+        AccountId owner, string? connectionId, DateTimeOffset? since, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var partition = LogPartition(owner);
+        var upper = since is { } s ? LogRowKey(s, "~") : "~";
+        var filter = connectionId is null
+            ? TableFilter.Create($"PartitionKey eq {partition} and RowKey lt {upper}")
+            : TableFilter.Create($"PartitionKey eq {partition} and RowKey lt {upper} and ConnectionId eq {connectionId}");
+        var page = await Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (page.Items.Select(e => e.GetString("DeliveryId")!).ToList(), page.ContinuationToken);
+    }
+
+    private static TableEntity ToEntity(WebhookDelivery d)
+    {
+        var row = new TableEntity(d.Id, DeliveryRowKey)
+        {
+            ["EventId"] = d.EventId,
+            ["EventType"] = d.EventType,
+            ["EventCreatedAt"] = d.EventCreatedAt,
+            ["Destination"] = d.Destination,
+            ["OwnerAccountId"] = d.OwnerAccountId.Value,
+            ["ConnectionId"] = d.ConnectionId,
+            ["Status"] = d.Status,
+            ["Attempts"] = d.Attempts,
+            ["RoundStart"] = d.RoundStart,
+            ["NextAttemptAt"] = d.NextAttemptAt,
+            ["LastStatusCode"] = d.LastStatusCode,
+            ["LastAttemptAt"] = d.LastAttemptAt,
+            ["FailureReason"] = d.FailureReason,
+            ["InFlightAttempt"] = d.InFlightAttempt,
+            ["InFlightUntil"] = d.InFlightUntil,
+        };
+        // A string property holds at most 32 K characters; larger bodies span numbered properties.
+        for (var i = 0; i * BodyChunk < d.Body.Length || i == 0; i++)
+        {
+            row[i == 0 ? "Body" : $"Body{i}"] = d.Body.Substring(i * BodyChunk, Math.Min(BodyChunk, d.Body.Length - (i * BodyChunk)));
+        }
+        return row;
+    }
+
+    private static WebhookDelivery DeliveryFrom(TableEntity row)
+    {
+        var body = new StringBuilder(row.GetString("Body"));
+        for (var i = 1; row.GetString($"Body{i}") is { } chunk; i++)
+        {
+            body.Append(chunk);
+        }
+        return new WebhookDelivery(
+            row.PartitionKey,
+            row.GetString("EventId")!,
+            row.GetString("EventType")!,
+            row.GetDateTimeOffset("EventCreatedAt")!.Value,
+            body.ToString(),
+            row.GetString("Destination")!,
+            AccountId.Parse(row.GetString("OwnerAccountId")!),
+            row.GetString("ConnectionId"),
+            row.GetString("Status")!,
+            row.GetInt32("Attempts") ?? 0,
+            row.GetInt32("RoundStart") ?? 0,
+            row.GetDateTimeOffset("NextAttemptAt"),
+            row.GetInt32("LastStatusCode"),
+            row.GetDateTimeOffset("LastAttemptAt"),
+            row.GetString("FailureReason"),
+            row.ETag)
+        {
+            InFlightAttempt = row.GetInt32("InFlightAttempt"),
+            InFlightUntil = row.GetDateTimeOffset("InFlightUntil"),
+        };
+    }
+}
