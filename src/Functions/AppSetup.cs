@@ -11,6 +11,7 @@ using ThreePL.Functions.Email;
 using ThreePL.Functions.Health;
 using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Http;
+using ThreePL.Functions.Impersonation;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage;
@@ -107,6 +108,8 @@ public static class AppSetup
         services.AddSingleton<ConnectPage>();
         services.AddSingleton<OnboardBrand>();
         services.AddSingleton<ListAuditEvents>();
+        services.AddSingleton<ImpersonationStore>();
+        services.AddSingleton<StartImpersonation>();
         services.AddWebhooks(builder.Configuration);
     }
 

@@ -9,4 +9,6 @@ public static class AuditActions
     public const string ApiKeyCreated = "api_key.created";
     public const string ApiKeyUpdated = "api_key.updated";
     public const string ApiKeyDeleted = "api_key.deleted";
+    public const string ImpersonationStarted = "impersonation.started";
+    public const string ImpersonatedRequest = "impersonation.request";
 }

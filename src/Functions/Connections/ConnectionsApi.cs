@@ -35,6 +35,8 @@ public static class ConnectionsApi
             handler.HandleAsync(context.GetCaller(), id, context.Request.Headers.IfMatch.ToString() is { Length: > 0 } m ? m : null, request, context.Response, ct)).WithName("UpdateConnectionSettings");
         write.MapPost("/{id}/webhook-secret", (HttpContext context, string id, RotateWebhookSecret handler, CancellationToken ct) =>
             handler.HandleAsync(context.GetCaller(), id, ct)).WithName("RotateWebhookSecret");
+        write.MapPost("/{id}/impersonation", (HttpContext context, string id, Impersonation.StartImpersonation handler, CancellationToken ct) =>
+            handler.HandleAsync(context.GetCaller(), id, ct)).WithName("StartImpersonation");
         app.MapPost("/v1/brands", (HttpContext context, OnboardBrandRequest request, OnboardBrand handler, CancellationToken ct) =>
             handler.HandleAsync(context.GetCaller(), request, ct)).WithTags("Connections").RequirePermission("connections:write").WithName("OnboardBrand");
         return app;

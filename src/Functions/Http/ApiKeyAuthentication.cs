@@ -1,6 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using ThreePL.Domain.Accounts;
+using ThreePL.Domain.Connections;
 using ThreePL.Functions.ApiKeys;
+using ThreePL.Functions.Audit;
+using ThreePL.Functions.Connections;
+using ThreePL.Functions.Impersonation;
 
 namespace ThreePL.Functions.Http;
 
@@ -11,6 +16,8 @@ namespace ThreePL.Functions.Http;
 /// </summary>
 public sealed class ApiKeyAuthentication(
     ApiKeyStore keys,
+    ImpersonationStore impersonations,
+    ConnectionStore connections,
     IConfiguration configuration,
     TimeProvider time,
     ILogger<ApiKeyAuthentication> logger) : IMiddleware
@@ -37,7 +44,9 @@ public sealed class ApiKeyAuthentication(
             await next(context).ConfigureAwait(false);
             return;
         }
-        var caller = token is null ? null : await AuthenticateAsync(token, context.RequestAborted).ConfigureAwait(false);
+        var caller = token is null ? null
+            : token.StartsWith(ImpersonationStore.TokenPrefix, StringComparison.Ordinal) ? await AuthenticateImpersonationAsync(token, context.RequestAborted).ConfigureAwait(false)
+            : await AuthenticateAsync(token, context.RequestAborted).ConfigureAwait(false);
         if (caller is null)
         {
             await Unauthorized(context, "A valid, enabled API key is required (Authorization: Bearer <key>).").ConfigureAwait(false);
@@ -46,7 +55,52 @@ public sealed class ApiKeyAuthentication(
         context.Features.Set(caller);
         using (logger.BeginScope(new Dictionary<string, object> { ["AccountId"] = caller.AccountId.Value, ["KeyId"] = caller.KeyId.Value }))
         {
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (caller.OnBehalfOf is not null)
+                {
+                    await RecordImpersonatedRequestAsync(caller, context).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A "log in to brand" token acts as the brand, limited to its connection, while that connection is active
+    /// and the grant has not expired: deactivating or disconnecting revokes it at once.
+    /// </summary>
+    private async Task<Caller?> AuthenticateImpersonationAsync(string token, CancellationToken cancellationToken)
+    {
+        if (!ImpersonationStore.TryParse(token, out var connectionId, out var grantId, out var secret)
+            || await impersonations.GetAsync(connectionId, grantId, cancellationToken).ConfigureAwait(false) is not { } grant
+            || !CryptographicOperations.FixedTimeEquals(ImpersonationStore.Hash(secret), grant.SecretHash)
+            || grant.ExpiresAt <= time.GetUtcNow()
+            || await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is not { Connection.Status: ConnectionStatus.Active })
+        {
+            return null;
+        }
+        return new Caller(grant.BrandAccountId, AccountKind.Merchant, grant.Id, PermissionSet.Parse(string.Join(' ', StartImpersonation.Permissions)), connectionId)
+        {
+            OnBehalfOf = grant.ThreePlAccountId,
+        };
+    }
+
+    /// <summary>Every request made on behalf of a brand is audited, whatever it did, with its outcome.</summary>
+    private async Task RecordImpersonatedRequestAsync(Caller caller, HttpContext context)
+    {
+        var detail = System.Text.Json.JsonSerializer.Serialize(new { method = context.Request.Method, path = context.Request.Path.Value, status = context.Response.StatusCode });
+        var audit = AuditRecord.Create(time.GetUtcNow(), AuditActions.ImpersonatedRequest, new AuditActor(caller.AccountId, caller.KeyId, caller.OnBehalfOf), caller.Scope, after: detail);
+        try
+        {
+            await impersonations.RecordRequestAsync(audit, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException)
+        {
+            logger.LogError(ex, "Could not audit an impersonated request {Method} {Path}", context.Request.Method, context.Request.Path);
         }
     }
 
