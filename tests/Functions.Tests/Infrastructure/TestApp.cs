@@ -20,10 +20,14 @@ public sealed class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    public TestApp(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <param name="azurite">The shared Azurite.</param>
+    /// <param name="settings">Configuration overrides.</param>
+    /// <param name="services">Extra or replaced services.</param>
+    /// <param name="prefix">Reuse another app's storage (a restart after a simulated crash); default: a fresh prefix.</param>
+    public TestApp(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? prefix = null)
     {
         _azurite = azurite;
-        Prefix = NewPrefix();
+        Prefix = prefix ?? NewPrefix();
         MailDirectory = Path.Combine(Path.GetTempPath(), "threepl-mail-" + Prefix);
         _settings = new Dictionary<string, string?>
         {
