@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Identity;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Audit;
@@ -14,6 +15,7 @@ using ThreePL.Functions.Http;
 using ThreePL.Functions.Impersonation;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Storage;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
@@ -111,6 +113,25 @@ public static class AppSetup
         services.AddSingleton<ImpersonationStore>();
         services.AddSingleton<StartImpersonation>();
         services.AddWebhooks(builder.Configuration);
+
+        services.AddSingleton(OrderOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton<OrderStore>();
+        services.AddSingleton<OrderIndex>();
+        services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
+        services.AddSingleton<OrderCommands>();
+        services.AddSingleton<OrderAccess>();
+        services.AddSingleton<RoutingStore>();
+        services.TryAddSingleton<IInventoryLookup, NoInventory>();
+        services.AddSingleton<OrderRouter>();
+        services.AddSingleton<IQueueFunction, RouteOrderFunction>();
+        services.AddSingleton<IQueueFunction, HandBackOrdersFunction>();
+        services.AddSingleton<SubmitOrder>();
+        services.AddSingleton<GetOrder>();
+        services.AddSingleton<ListOrders>();
+        services.AddSingleton<DelegateOrder>();
+        services.AddSingleton<ChangeOrderStatus>();
+        services.AddSingleton<PutRoutingRules>();
+        services.AddSingleton<PutCarrierAccounts>();
     }
 
     public static void Configure(WebApplication app)
@@ -129,6 +150,7 @@ public static class AppSetup
         app.MapConnectPages();
         app.MapAuditApi();
         app.MapWebhooksApi();
+        app.MapOrdersApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);
@@ -161,8 +183,9 @@ public static class AppSetup
     {
         services.AddSingleton(new StorageNames(configuration["ThreePL:Storage:Prefix"]));
         services.AddSingleton(_ => CreateStorageAccount(configuration));
-        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>()));
-        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>()));
+        // Options registered in DI (tests add a counting policy this way) reach both clients.
+        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>(), sp.GetService<StorageClientOptions>()));
+        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>(), sp.GetService<StorageClientOptions>()));
     }
 
     /// <summary>

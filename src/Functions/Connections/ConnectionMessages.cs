@@ -33,6 +33,12 @@ public static class ConnectionMessages
                 [connection.ThreePlAccountId.Value, connection.MerchantAccountId.Value],
                 data);
             messages.Add(envelope.ToOutboxMessage());
+            if (@event is ConnectionDeactivated or ConnectionDisconnected)
+            {
+                // Commits with the transition, so the unstarted orders go back to the merchant even after a crash.
+                var handback = JsonSerializer.Serialize(new Orders.HandBackOrdersFunction.HandBackOrdersPage(connection.Id.Value), EventEnvelope.Json);
+                messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), Orders.OrderMessages.HandbackQueue, handback));
+            }
             if (@event is ConnectionInvited invited)
             {
                 messages.Add(Timer(connection, ConnectionTimer.Expire, invited.ExpiresAt, @event.OccurredAt));

@@ -3,17 +3,28 @@ using ThreePL.Functions.Hosting;
 
 namespace ThreePL.Functions.Messaging;
 
+/// <summary>
+/// Work an aggregate wants repeated whenever its safety net fires, after the outbox rows are relayed (orders
+/// re-sync their list rows this way, so a crash between commit and index write is repaired).
+/// </summary>
+public interface IOutboxFollowUp
+{
+    string Table { get; }
+
+    Task RunAsync(string partitionKey, CancellationToken cancellationToken);
+}
+
 /// <summary>The outbox safety net: re-drives the outbox rows of the partition a message names.</summary>
-public sealed class OutboxRelayFunction(Outbox outbox) : IQueueFunction
+public sealed class OutboxRelayFunction(Outbox outbox, IEnumerable<IOutboxFollowUp> followUps) : IQueueFunction
 {
     /// <summary>Tables whose partitions hold outbox rows; a message naming any other is refused.</summary>
-    public static readonly IReadOnlySet<string> OutboxTables = new HashSet<string>(StringComparer.Ordinal) { Connections.ConnectionStore.TableName };
+    public static readonly IReadOnlySet<string> OutboxTables = new HashSet<string>(StringComparer.Ordinal) { Connections.ConnectionStore.TableName, Orders.OrderStore.TableName };
 
     public string Name => "OutboxRelay";
 
     public string QueueName => Outbox.RelayQueue;
 
-    public Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
     {
         var request = JsonSerializer.Deserialize<Outbox.RelayRequest>(trigger.MessageText)
             ?? throw new InvalidOperationException("Empty outbox relay message.");
@@ -21,6 +32,10 @@ public sealed class OutboxRelayFunction(Outbox outbox) : IQueueFunction
         {
             throw new InvalidOperationException($"Table '{request.Table}' has no outbox.");
         }
-        return outbox.RelayPendingAsync(request.Table, request.PartitionKey, cancellationToken);
+        await outbox.RelayPendingAsync(request.Table, request.PartitionKey, cancellationToken).ConfigureAwait(false);
+        foreach (var followUp in followUps.Where(f => f.Table == request.Table))
+        {
+            await followUp.RunAsync(request.PartitionKey, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

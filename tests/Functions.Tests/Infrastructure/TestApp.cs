@@ -20,7 +20,10 @@ public sealed class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    /// <param name="prefix">Reuse another app's storage, as a restarted process would; a fresh prefix otherwise.</param>
+    /// <param name="azurite">The shared Azurite.</param>
+    /// <param name="settings">Configuration overrides.</param>
+    /// <param name="services">Extra or replaced services.</param>
+    /// <param name="prefix">Reuse another app's storage (a restart after a simulated crash); default: a fresh prefix.</param>
     public TestApp(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? prefix = null)
     {
         _azurite = azurite;

@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ThreePL.Domain.Accounts;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Http;
+
+namespace ThreePL.Functions.Orders;
+
+/// <summary>
+/// The caller's orders: a merchant's from its <c>m|</c> partition, a 3PL's (only those delegated to it) from
+/// its <c>t|</c> partition, where a connection is a RowKey range. Status and connection filter on the rows'
+/// projection on the server, then every order is read and checked again (the order row is the truth; a
+/// projection may lag a moment behind a commit), so a page may hold fewer than <c>limit</c> items while
+/// <c>nextCursor</c> still says there is more.
+/// </summary>
+public sealed class ListOrders(OrderStore store)
+{
+    public async Task<Results<Ok<Page<OrderResponse>>, ProblemHttpResult>> HandleAsync(
+        Caller caller, string? status, string? connectionId, string? cursor, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var pageSize = Paging.Limit(limit, errors);
+        OrderStatus? wanted = null;
+        if (status is not null)
+        {
+            if (OrderStatusNames.TryParse(status, out var parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors.Add("status", $"Must be one of: {string.Join(", ", OrderStatusNames.All)}.");
+            }
+        }
+        ConnectionId? connection = null;
+        if (connectionId is not null)
+        {
+            if (ConnectionId.TryParse(connectionId, out var parsed))
+            {
+                connection = parsed;
+            }
+            else
+            {
+                errors.Add("connectionId", "Must be a connection id.");
+            }
+        }
+        if (cursor is { Length: > 1024 })
+        {
+            errors.Add("cursor", "Not a cursor from this API.");
+        }
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+        if (caller.Scope is { } scope)
+        {
+            if (connection is not null && connection != scope)
+            {
+                return TypedResults.Ok(new Page<OrderResponse>([], null));
+            }
+            connection = scope;
+        }
+
+        var filter = Filter(caller, wanted, connection);
+        (IReadOnlyList<Storage.Tables.TableEntity> Items, string? ContinuationToken) page;
+        try
+        {
+            page = await store.Table.QueryPageAsync(filter, cursor, pageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            return Problems.Validation("cursor", "Not a cursor from this API.");
+        }
+        var orders = await Task.WhenAll(page.Items.Select(row => store.GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken))).ConfigureAwait(false);
+        var visible = orders
+            .Where(o => o is not null && OrderAccess.PartyOf(caller, o) is not null
+                && (caller.Kind == AccountKind.Merchant ? o.Order.MerchantAccountId == caller.AccountId : o.ThreePlAccountId == caller.AccountId)
+                && (wanted is null || o.Order.Status == wanted)
+                && (connection is null || o.Order.ConnectionId == connection))
+            .Select(o => OrderResponse.For(o!.Order))
+            .ToList();
+        return TypedResults.Ok(new Page<OrderResponse>(visible, page.ContinuationToken));
+    }
+
+    private static string Filter(Caller caller, OrderStatus? status, ConnectionId? connection)
+    {
+        var wire = status is { } s ? OrderStatusNames.ToWire(s) : null;
+        if (caller.Kind == AccountKind.Merchant)
+        {
+            var partition = OrderIndex.MerchantPartition(caller.AccountId);
+            return (wire, connection) switch
+            {
+                (null, null) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition}"),
+                (not null, null) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and Status eq {wire}"),
+                (null, { } c) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and ConnectionId eq {c.Value}"),
+                ({ } w, { } c) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and Status eq {w} and ConnectionId eq {c.Value}"),
+            };
+        }
+        var threePl = OrderIndex.ThreePlPartition(caller.AccountId);
+        if (connection is { } only)
+        {
+            var (from, to) = OrderIndex.ConnectionRange(only);
+            return wire is null
+                ? Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to}")
+                : Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to} and Status eq {wire}");
+        }
+        return wire is null
+            ? Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl}")
+            : Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and Status eq {wire}");
+    }
+}

@@ -1,0 +1,125 @@
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Orders;
+
+/// <summary>
+/// The list rows of an order: <c>m|{merchantId}</c> / <c>{orderId}</c> and <c>t|{threePlId}</c> /
+/// <c>{connectionId}|{orderId}</c>, each holding a projection (status, connection, version) of the order row.
+/// <see cref="SyncAsync"/> brings them in line with a committed order. It is idempotent and guarded by the
+/// order's version (a row already at this version or later is left alone; writes carry the read ETag), so the
+/// command's own call, the safety net's call and any concurrent call can run in any order and the newest
+/// projection wins. Rows of connections the order was handed back from are deleted under the same guard.
+/// </summary>
+public sealed class OrderIndex(OrderStore store)
+{
+    private const int MaxAttempts = 5;
+
+    public static string MerchantPartition(AccountId merchant) => "m|" + merchant.Value;
+
+    public static string ThreePlPartition(AccountId threePl) => "t|" + threePl.Value;
+
+    public static string ThreePlRowKey(ConnectionId connection, OrderId order) => connection.Value + "|" + order.Value;
+
+    /// <summary>RowKey bounds of one connection's rows in a 3PL partition.</summary>
+    public static (string From, string To) ConnectionRange(ConnectionId connection) => (connection.Value + "|", connection.Value + "}");
+
+    /// <summary>Re-reads the order and syncs its rows (the safety net's entry point).</summary>
+    public async Task SyncAsync(OrderId id, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            await SyncAsync(stored, expectNew: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <param name="stored">The committed order.</param>
+    /// <param name="expectNew">A hint that the rows were just created or newly delegated, so an insert is tried
+    /// first (one operation instead of a read and a write).</param>
+    /// <param name="cancellationToken">Cancels the sync.</param>
+    public async Task SyncAsync(StoredOrder stored, bool expectNew, CancellationToken cancellationToken)
+    {
+        var order = stored.Order;
+        var tasks = new List<Task>
+        {
+            UpsertAsync(Projection(MerchantPartition(order.MerchantAccountId), order.Id.Value, stored), expectNew && order.Version == 1, cancellationToken),
+        };
+        if (order.ConnectionId is { } connection && stored.ThreePlAccountId is { } threePl)
+        {
+            tasks.Add(UpsertAsync(Projection(ThreePlPartition(threePl), ThreePlRowKey(connection, order.Id), stored), expectNew, cancellationToken));
+        }
+        foreach (var released in stored.Released.Where(r => r.ConnectionId != order.ConnectionId))
+        {
+            tasks.Add(DeleteAsync(ThreePlPartition(released.ThreePlAccountId), ThreePlRowKey(released.ConnectionId, order.Id), order.Version, cancellationToken));
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    private static TableEntity Projection(string partition, string rowKey, StoredOrder stored) => new(partition, rowKey)
+    {
+        ["OrderId"] = stored.Order.Id.Value,
+        ["Status"] = OrderStatusNames.ToWire(stored.Order.Status),
+        ["ConnectionId"] = stored.Order.ConnectionId?.Value,
+        ["MerchantAccountId"] = stored.Order.MerchantAccountId.Value,
+        ["Version"] = stored.Order.Version,
+    };
+
+    private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, CancellationToken cancellationToken)
+    {
+        var version = projection.GetInt64("Version")!.Value;
+        var insertFirst = tryInsertFirst;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            TableEntity? existing = null;
+            if (!insertFirst)
+            {
+                existing = await store.Table.FindAsync(projection.PartitionKey, projection.RowKey, cancellationToken).ConfigureAwait(false);
+                if (existing is not null && (existing.GetInt64("Version") ?? 0) >= version)
+                {
+                    return;
+                }
+            }
+            insertFirst = false;
+            try
+            {
+                if (existing is null)
+                {
+                    await store.Table.AddEntityAsync(projection, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await store.Table.UpdateEntityAsync(projection, existing.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+            {
+                // Someone else wrote the row since we looked: read again and compare versions.
+            }
+        }
+        throw new InvalidOperationException($"Index row {projection.PartitionKey}/{projection.RowKey} kept changing; the safety net will sync it.");
+    }
+
+    private async Task DeleteAsync(string partition, string rowKey, long version, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var existing = await store.Table.FindAsync(partition, rowKey, cancellationToken).ConfigureAwait(false);
+            if (existing is null || (existing.GetInt64("Version") ?? 0) > version)
+            {
+                return;
+            }
+            try
+            {
+                await store.Table.DeleteEntityAsync(partition, rowKey, existing.ETag, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Orders;
+
+/// <summary>The queue messages an order's events cause: published events and the routing request.</summary>
+public static class OrderMessages
+{
+    public const string RoutingQueue = "order-routing";
+    public const string HandbackQueue = "order-handbacks";
+
+    /// <param name="stored">The order after the change.</param>
+    /// <param name="events">What happened.</param>
+    /// <param name="threePlOf">The 3PL account of a connection the events name (for a hand-back, the previous one).</param>
+    public static List<OutboxMessage> For(StoredOrder stored, IEnumerable<OrderEvent> events, Func<OrderEvent, string?> threePlOf)
+    {
+        var messages = new List<OutboxMessage>();
+        foreach (var @event in events)
+        {
+            if (@event is OrderReceived received)
+            {
+                var body = JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version), EventEnvelope.Json);
+                messages.Add(new OutboxMessage("rte_" + Outbox.NewId(received.OccurredAt), RoutingQueue, body));
+                continue;
+            }
+            if (@event.Type is not { } type)
+            {
+                continue;
+            }
+            var accounts = new List<string> { stored.Order.MerchantAccountId.Value };
+            if (threePlOf(@event) is { } threePl)
+            {
+                accounts.Add(threePl);
+            }
+            var envelope = new EventEnvelope(
+                "evt_" + Outbox.NewId(@event.OccurredAt),
+                type,
+                @event.OccurredAt,
+                @event.ConnectionId?.Value,
+                stored.Order.Id.Value,
+                accounts,
+                JsonSerializer.SerializeToElement(OrderResponse.For(stored.Order), EventEnvelope.Json));
+            messages.Add(envelope.ToOutboxMessage());
+        }
+        return messages;
+    }
+}
+
+/// <summary>Asks routing to place an order; <see cref="Version"/> is the order version it was received at.</summary>
+public sealed record RouteOrderMessage(string OrderId, long Version);

@@ -1,0 +1,171 @@
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Connections;
+
+namespace ThreePL.Functions.Orders;
+
+public static class OrderRoutingErrors
+{
+    public const string CarrierServiceNotSupported = "carrier_service_not_supported";
+    public const string CarrierServiceNotSupportedMessage = "The shipping service is not valid because the client does not have a carrier account that supports it.";
+    public const string ConnectionNotActive = "connection_not_active";
+    public const string ConnectionNotManagingOrders = "connection_not_managing_orders";
+    public const string NoSuchConnection = "no_such_connection";
+    public const string VersionChanged = "version_changed";
+}
+
+/// <summary>
+/// Where an order goes and the delegation itself, shared by the routing function and the merchant's manual
+/// choice. A connection is eligible when it is the merchant's, active and has <c>manageOrders</c> on. Routing
+/// tries the merchant's rules in order, then the rules' default, then the single eligible connection; when
+/// none of these names an eligible connection the order stays with the merchant.
+/// </summary>
+public sealed class OrderRouter(ConnectionStore connections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands)
+{
+    public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken)
+    {
+        var rules = await routing.GetRulesAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
+        var cache = new Dictionary<ConnectionId, StoredConnection?>();
+        foreach (var rule in rules.Rules)
+        {
+            switch (rule.Type)
+            {
+                case RoutingRule.SkuPrefix when rule.SkuPrefixes is { Count: > 0 } prefixes
+                    && order.Lines.All(l => prefixes.Any(p => l.Sku.StartsWith(p, StringComparison.Ordinal))):
+                    if (await EligibleAsync(rule.ConnectionId, order, cache, cancellationToken).ConfigureAwait(false) is { } bySku)
+                    {
+                        return bySku;
+                    }
+                    break;
+                case RoutingRule.StocksEveryLine:
+                    var candidates = rule.ConnectionIds is { } ids
+                        ? await EligibleListAsync(ids, order, cache, cancellationToken).ConfigureAwait(false)
+                        : await EligibleOfMerchantAsync(order, cancellationToken).ConfigureAwait(false);
+                    var stocking = new List<StoredConnection>();
+                    foreach (var candidate in candidates)
+                    {
+                        if (await inventory.StocksEveryLineAsync(candidate.Connection.Id, order.Lines, cancellationToken).ConfigureAwait(false))
+                        {
+                            stocking.Add(candidate);
+                        }
+                    }
+                    if (stocking.Count == 1)
+                    {
+                        return stocking[0];
+                    }
+                    break;
+            }
+        }
+        if (await EligibleAsync(rules.DefaultConnectionId, order, cache, cancellationToken).ConfigureAwait(false) is { } byDefault)
+        {
+            return byDefault;
+        }
+        var eligible = await EligibleOfMerchantAsync(order, cancellationToken).ConfigureAwait(false);
+        return eligible.Count == 1 ? eligible[0] : null;
+    }
+
+    /// <summary>
+    /// Delegates <paramref name="orderId"/> to <paramref name="connectionId"/> under the connection's current
+    /// settings. <paramref name="expectedVersion"/> makes it a no-op when the order moved on (a re-delivered
+    /// routing message). After the commit the connection is read again: if it stopped being active meanwhile,
+    /// its hand-back may already have run, so the order is handed back here.
+    /// </summary>
+    public async Task<OrderCommandResult> DelegateAsync(OrderId orderId, ConnectionId connectionId, AccountId merchant, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var stored = await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        if (stored is null || stored.Connection.MerchantAccountId != merchant)
+        {
+            return new OrderCommandResult(null, new DomainError(OrderRoutingErrors.NoSuchConnection, "No such connection."), false);
+        }
+        if (stored.Connection.Status != ConnectionStatus.Active)
+        {
+            return Refused(OrderRoutingErrors.ConnectionNotActive, $"The connection is {ConnectionStatusNames.ToWire(stored.Connection.Status)}; only an active connection receives orders.");
+        }
+        if (!stored.Settings.ManageOrders)
+        {
+            return Refused(OrderRoutingErrors.ConnectionNotManagingOrders, "The 3PL does not manage this client's orders (manageOrders is off).");
+        }
+        var owner = stored.Settings.ShippingRules == SettingsOwner.ThreePl ? stored.Connection.ThreePlAccountId : stored.Connection.MerchantAccountId;
+        var carriers = await routing.GetCarrierAccountsAsync(owner, cancellationToken).ConfigureAwait(false);
+        var delegation = Delegation.From(connectionId, stored.Settings);
+        var result = await commands.RunAsync(orderId, (current, now) =>
+        {
+            var order = current.Order;
+            if (order.MerchantAccountId != merchant)
+            {
+                return (null, new DomainError(OrderRoutingErrors.NoSuchConnection, "No such connection."));
+            }
+            if (expectedVersion is { } version && order.Version != version)
+            {
+                return (null, new DomainError(OrderRoutingErrors.VersionChanged, "The order changed since routing was requested."));
+            }
+            if (order.Status == OrderStatus.Open && carriers.Count > 0 && order.ShippingService is { } service
+                && !carriers.Any(c => c.Services.Contains(service, StringComparer.OrdinalIgnoreCase)))
+            {
+                return (null, new DomainError(OrderRoutingErrors.CarrierServiceNotSupported, OrderRoutingErrors.CarrierServiceNotSupportedMessage));
+            }
+            var outcome = order.Delegate(delegation, now);
+            return outcome.Succeeded
+                ? (new OrderDecision(current with { ThreePlAccountId = stored.Connection.ThreePlAccountId }, outcome.Events), null)
+                : (null, outcome.Error);
+        }, cancellationToken).ConfigureAwait(false);
+        if (result.Changed && await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is { Connection.Status: not ConnectionStatus.Active })
+        {
+            var handedBack = await commands.TransitionAsync(orderId, (order, now) => order.ConnectionId == connectionId
+                ? order.HandBack(now)
+                : Outcome<OrderEvent>.Failure(OrderErrors.InvalidTransition, "No longer with this connection."), cancellationToken).ConfigureAwait(false);
+            return handedBack.Changed ? handedBack : result;
+        }
+        return result;
+
+        static OrderCommandResult Refused(string code, string message) => new(null, new DomainError(code, message), false);
+    }
+
+    private async Task<StoredConnection?> EligibleAsync(string? id, Order order, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
+    {
+        if (!ConnectionId.TryParse(id, out var connectionId))
+        {
+            return null;
+        }
+        if (!cache.TryGetValue(connectionId, out var stored))
+        {
+            stored = await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+            cache[connectionId] = stored;
+        }
+        return stored is not null && IsEligible(stored, order) ? stored : null;
+    }
+
+    private async Task<List<StoredConnection>> EligibleListAsync(IEnumerable<string> ids, Order order, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
+    {
+        var list = new List<StoredConnection>();
+        foreach (var id in ids)
+        {
+            if (await EligibleAsync(id, order, cache, cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                list.Add(stored);
+            }
+        }
+        return list;
+    }
+
+    private async Task<List<StoredConnection>> EligibleOfMerchantAsync(Order order, CancellationToken cancellationToken)
+    {
+        var eligible = new List<StoredConnection>();
+        string? cursor = null;
+        do
+        {
+            var (ids, next) = await connections.ListIdsAsync(order.MerchantAccountId, cursor, 1000, cancellationToken).ConfigureAwait(false);
+            var rows = await Task.WhenAll(ids.Select(id => connections.GetAsync(id, cancellationToken))).ConfigureAwait(false);
+            eligible.AddRange(rows.Where(r => r is not null && IsEligible(r, order))!);
+            cursor = next;
+        }
+        while (cursor is not null);
+        return eligible;
+    }
+
+    private static bool IsEligible(StoredConnection stored, Order order) =>
+        stored.Connection.MerchantAccountId == order.MerchantAccountId
+        && stored.Connection.Status == ConnectionStatus.Active
+        && stored.Settings.ManageOrders;
+}

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Orders;
+
+/// <summary>
+/// Table <c>orders</c>. Partitions, and why (docs/orders-storage.md has the full story and the costs):
+/// <list type="bullet">
+/// <item><c>{orderId}</c>: RowKey <c>order</c> (the aggregate), <c>history|{version}</c> (one immutable row per
+/// change) and <c>outbox|…</c>. One partition, so a change, its history and the messages it causes commit in
+/// one transaction. The order id is derived from (merchant, externalId), so inserting the <c>order</c> row is
+/// itself the idempotency check of intake: no claim row, no orphans.</item>
+/// <item><c>m|{merchantId}</c>, RowKey <c>{orderId}</c>: the merchant's list, with a projection (status,
+/// connection, version) for server-side filters.</item>
+/// <item><c>t|{threePlId}</c>, RowKey <c>{connectionId}|{orderId}</c>: the 3PL's list; a connection is a RowKey
+/// range, so "filter by client", a scoped key and the hand-back page through one partition.</item>
+/// <item><c>rules|{merchantId}</c> and <c>carriers|{accountId}</c>, RowKey <c>current</c>: routing rules and
+/// carrier accounts.</item>
+/// </list>
+/// Index rows are derived data: written after the commit by <see cref="OrderIndex"/>, guarded by the order's
+/// version so a late writer never overwrites a newer projection, re-synced by the outbox safety net after every
+/// command, and re-validated against the order row on every read.
+/// </summary>
+public sealed class OrderStore(TableServiceClient tables, StorageNames names)
+{
+    public const string TableName = "orders";
+    public const string OrderRowKey = "order";
+    public const string HistoryRowPrefix = "history|";
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    /// <summary>
+    /// The id of a merchant's order with a given external id: a hash of both in the id alphabet, so a retried
+    /// intake, however concurrent, names the same partition and only one insert can win.
+    /// </summary>
+    public static OrderId IdFor(AccountId merchant, string externalId)
+    {
+        const string alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(merchant.Value + "\n" + externalId));
+        var chars = new char[Identifier.RandomLength];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = alphabet[hash[i] & 31];
+        }
+        return OrderId.Parse("ord_" + new string(chars));
+    }
+
+    public static string HistoryRowKey(long version) => HistoryRowPrefix + version.ToString("D10", CultureInfo.InvariantCulture);
+
+    public async Task<StoredOrder?> GetAsync(OrderId id, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.FindAsync(id.Value, OrderRowKey, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : FromEntity(row);
+    }
+
+    /// <summary>Inserts a new order with its history and outbox rows. False when the order already exists.</summary>
+    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events, outbox);
+        try
+        {
+            var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return responses[0].GetETag();
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status409Conflict && ex.FailedTransactionActionIndex is 0 or null)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Replaces the order row if unchanged since read, with its history and outbox rows; 412 if not.</summary>
+    public async Task<ETag> CommitAsync(StoredOrder updated, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var actions = Actions(updated, new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag), events, outbox);
+        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        return responses[0].GetETag();
+    }
+
+    private static List<TableTransactionAction> Actions(StoredOrder order, TableTransactionAction main, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox)
+    {
+        var partition = order.Order.Id.Value;
+        var actions = new List<TableTransactionAction> { main };
+        actions.AddRange(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, HistoryEntity(partition, e))));
+        actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
+        return actions;
+    }
+
+    public async Task<IReadOnlyList<OrderHistoryEntry>> ListHistoryAsync(OrderId id, CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.Create($"PartitionKey eq {id.Value} and RowKey ge {HistoryRowPrefix} and RowKey lt {"history}"}");
+        var entries = new List<OrderHistoryEntry>();
+        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new OrderHistoryEntry(row.GetInt64("Version") ?? 0, row.GetString("Event") ?? "", row.GetString("Status") ?? "", row.GetString("ConnectionId"), row.GetDateTimeOffset("At") ?? default));
+        }
+        return entries;
+    }
+
+    private static TableEntity HistoryEntity(string partition, OrderEvent e) => new(partition, HistoryRowKey(e.Version))
+    {
+        ["Version"] = e.Version,
+        ["Event"] = e.GetType().Name,
+        ["Status"] = OrderStatusNames.ToWire(e.Status),
+        ["ConnectionId"] = e.ConnectionId?.Value,
+        ["At"] = e.OccurredAt,
+    };
+
+    public static TableEntity ToEntity(StoredOrder stored)
+    {
+        var s = stored.Order.ToState();
+        var entity = new TableEntity(s.Id.Value, OrderRowKey)
+        {
+            ["MerchantAccountId"] = s.MerchantAccountId.Value,
+            ["ExternalId"] = s.ExternalId,
+            ["Status"] = OrderStatusNames.ToWire(s.Status),
+            ["Lines"] = JsonSerializer.Serialize(s.Lines, EventEnvelope.Json),
+            ["ShipTo"] = JsonSerializer.Serialize(s.ShipTo, EventEnvelope.Json),
+            ["ShippingService"] = s.ShippingService,
+            ["Notes"] = s.Notes,
+            ["CancellationRequestedAt"] = s.CancellationRequestedAt,
+            ["Version"] = s.Version,
+            ["CreatedAt"] = s.CreatedAt,
+            ["UpdatedAt"] = s.UpdatedAt,
+            ["ThreePlAccountId"] = stored.ThreePlAccountId?.Value,
+            ["Released"] = stored.Released.Count == 0 ? null : JsonSerializer.Serialize(stored.Released.Select(r => r.ToString()), EventEnvelope.Json),
+        };
+        if (s.Delegation is { } d)
+        {
+            entity["ConnectionId"] = d.ConnectionId.Value;
+            entity["SettingsVersion"] = d.SettingsVersion;
+            entity["InternalCustomerId"] = d.InternalCustomerId;
+            entity["ShippingRules"] = PartyNames.ToWire(d.ShippingRules);
+            entity["OrderFeeBilledTo"] = PartyNames.ToWire(d.OrderFeeBilledTo);
+            entity["SupportTickets"] = PartyNames.ToWire(d.SupportTickets);
+        }
+        if (s.Shipment is { } sh)
+        {
+            entity["Carrier"] = sh.Carrier;
+            entity["Service"] = sh.Service;
+            entity["TrackingNumber"] = sh.TrackingNumber;
+            entity["ShippedAt"] = sh.ShippedAt;
+        }
+        return entity;
+    }
+
+    public static StoredOrder FromEntity(TableEntity row)
+    {
+        OrderStatusNames.TryParse(row.GetString("Status"), out var status);
+        Delegation? delegation = null;
+        if (row.GetString("ConnectionId") is { } connectionId)
+        {
+            PartyNames.TryParse(row.GetString("ShippingRules"), out SettingsOwner shippingRules);
+            PartyNames.TryParse(row.GetString("OrderFeeBilledTo"), out SettingsOwner orderFee);
+            PartyNames.TryParse(row.GetString("SupportTickets"), out SettingsOwner tickets);
+            delegation = new Delegation(ConnectionId.Parse(connectionId), row.GetInt32("SettingsVersion") ?? 1, row.GetString("InternalCustomerId"), shippingRules, orderFee, tickets);
+        }
+        Shipment? shipment = row.GetString("Carrier") is { } carrier
+            ? new Shipment(carrier, row.GetString("Service") ?? "", row.GetString("TrackingNumber") ?? "", row.GetDateTimeOffset("ShippedAt") ?? default)
+            : null;
+        var order = Order.Restore(new OrderState(
+            OrderId.Parse(row.PartitionKey),
+            AccountId.Parse(row.GetString("MerchantAccountId")!),
+            row.GetString("ExternalId")!,
+            status,
+            JsonSerializer.Deserialize<List<OrderLine>>(row.GetString("Lines") ?? "[]", EventEnvelope.Json) ?? [],
+            JsonSerializer.Deserialize<Address>(row.GetString("ShipTo") ?? "null", EventEnvelope.Json)!,
+            row.GetString("ShippingService"),
+            row.GetString("Notes"),
+            delegation,
+            shipment,
+            row.GetDateTimeOffset("CancellationRequestedAt"),
+            row.GetInt64("Version") ?? 1,
+            row.GetDateTimeOffset("CreatedAt") ?? default,
+            row.GetDateTimeOffset("UpdatedAt") ?? default));
+        var released = row.GetString("Released") is { } json
+            ? JsonSerializer.Deserialize<List<string>>(json, EventEnvelope.Json)!.Select(ReleasedDelegation.Parse).ToList()
+            : [];
+        return new StoredOrder(order, row.GetString("ThreePlAccountId") is { } tpl ? AccountId.Parse(tpl) : null, released, row.ETag);
+    }
+}
+
+/// <summary>
+/// An order row as read: the aggregate, the 3PL account of its current connection (for the 3PL's list and
+/// access checks), the delegations it was handed back from (their index rows must go) and the row's ETag.
+/// </summary>
+public sealed record StoredOrder(Order Order, AccountId? ThreePlAccountId, IReadOnlyList<ReleasedDelegation> Released, ETag ETag);
+
+/// <summary>A connection an order was once delegated to and handed back from.</summary>
+public sealed record ReleasedDelegation(AccountId ThreePlAccountId, ConnectionId ConnectionId)
+{
+    public override string ToString() => ThreePlAccountId.Value + "|" + ConnectionId.Value;
+
+    public static ReleasedDelegation Parse(string value)
+    {
+        var parts = value.Split('|');
+        return new ReleasedDelegation(AccountId.Parse(parts[0]), ConnectionId.Parse(parts[1]));
+    }
+}
+
+public sealed record OrderHistoryEntry(long Version, string Event, string Status, string? ConnectionId, DateTimeOffset At);

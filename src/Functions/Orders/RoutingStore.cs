@@ -1,0 +1,66 @@
+using System.Text.Json;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Orders;
+
+/// <summary>A merchant's routing rules: evaluated in order, the first match wins, then the default.</summary>
+public sealed record RoutingRules(IReadOnlyList<RoutingRule> Rules, string? DefaultConnectionId)
+{
+    public static RoutingRules None { get; } = new([], null);
+}
+
+/// <summary>
+/// <c>skuPrefix</c>: every line's SKU starts with one of <see cref="SkuPrefixes"/> → <see cref="ConnectionId"/>.
+/// <c>stocksEveryLine</c>: the one connection among <see cref="ConnectionIds"/> (default: all eligible ones)
+/// whose stock covers every line; evaluates to no match until an inventory store exists.
+/// </summary>
+public sealed record RoutingRule(string Type, IReadOnlyList<string>? SkuPrefixes, string? ConnectionId, IReadOnlyList<string>? ConnectionIds)
+{
+    public const string SkuPrefix = "skuPrefix";
+    public const string StocksEveryLine = "stocksEveryLine";
+}
+
+/// <summary>One carrier account of an account: which services it can ship with.</summary>
+public sealed record CarrierAccount(string Carrier, IReadOnlyList<string> Services);
+
+/// <summary>Routing rules (<c>rules|{merchantId}</c>) and carrier accounts (<c>carriers|{accountId}</c>), one row each in table <c>orders</c>.</summary>
+public sealed class RoutingStore(OrderStore orders)
+{
+    private const string RowKey = "current";
+
+    public async Task<RoutingRules> GetRulesAsync(AccountId merchant, CancellationToken cancellationToken)
+    {
+        var row = await orders.Table.FindAsync("rules|" + merchant.Value, RowKey, cancellationToken).ConfigureAwait(false);
+        return row?.GetString("Rules") is { } json ? JsonSerializer.Deserialize<RoutingRules>(json, EventEnvelope.Json) ?? RoutingRules.None : RoutingRules.None;
+    }
+
+    public Task SaveRulesAsync(AccountId merchant, RoutingRules rules, CancellationToken cancellationToken) =>
+        orders.Table.UpsertEntityAsync(new TableEntity("rules|" + merchant.Value, RowKey) { ["Rules"] = JsonSerializer.Serialize(rules, EventEnvelope.Json) }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<IReadOnlyList<CarrierAccount>> GetCarrierAccountsAsync(AccountId account, CancellationToken cancellationToken)
+    {
+        var row = await orders.Table.FindAsync("carriers|" + account.Value, RowKey, cancellationToken).ConfigureAwait(false);
+        return row?.GetString("Accounts") is { } json ? JsonSerializer.Deserialize<List<CarrierAccount>>(json, EventEnvelope.Json) ?? [] : [];
+    }
+
+    public Task SaveCarrierAccountsAsync(AccountId account, IReadOnlyList<CarrierAccount> accounts, CancellationToken cancellationToken) =>
+        orders.Table.UpsertEntityAsync(new TableEntity("carriers|" + account.Value, RowKey) { ["Accounts"] = JsonSerializer.Serialize(accounts, EventEnvelope.Json) }, TableUpdateMode.Replace, cancellationToken);
+}
+
+/// <summary>
+/// What routing asks of inventory: does this connection stock every line? Inventory arrives in a later issue;
+/// until then <see cref="NoInventory"/> answers "no" for everything, so a <c>stocksEveryLine</c> rule never
+/// matches and routing falls through to the next rule.
+/// </summary>
+public interface IInventoryLookup
+{
+    Task<bool> StocksEveryLineAsync(ConnectionId connection, IReadOnlyList<Domain.Orders.OrderLine> lines, CancellationToken cancellationToken);
+}
+
+public sealed class NoInventory : IInventoryLookup
+{
+    public Task<bool> StocksEveryLineAsync(ConnectionId connection, IReadOnlyList<Domain.Orders.OrderLine> lines, CancellationToken cancellationToken) => Task.FromResult(false);
+}

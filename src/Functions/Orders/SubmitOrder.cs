@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using ThreePL.Domain.Accounts;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Http;
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Orders;
+
+public sealed record SubmitOrderRequest(string? ExternalId, IReadOnlyList<OrderLine?>? Lines, Address? ShipTo, string? ShippingService, string? Notes);
+
+/// <summary>
+/// Intake. Idempotent on <c>externalId</c> per merchant: the order id is derived from both, so the same
+/// order sent again (or twice at once) finds the first one and answers 200 with it. Routing is requested
+/// through the outbox, so an accepted order is routed even if the process dies right after the commit.
+/// </summary>
+public sealed class SubmitOrder(OrderCommands commands, TimeProvider time)
+{
+    /// <summary>
+    /// The order as JSON must fit in one table property (32 K UTF-16 characters) and, inside its event, in one
+    /// queue message (64 KiB after base64); this bound keeps both with room for the envelope.
+    /// </summary>
+    public const int MaxOrderJsonBytes = 24_000;
+
+    public async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> HandleAsync(Caller caller, SubmitOrderRequest request, CancellationToken cancellationToken)
+    {
+        if (caller.Kind != AccountKind.Merchant)
+        {
+            return OrderAccess.WrongParty(Domain.Connections.Party.Merchant);
+        }
+        if (caller.Scope is not null)
+        {
+            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot submit orders; routing decides where they go.");
+        }
+        var draft = OrderDraft.Validate(request.ExternalId, request.Lines, request.ShipTo, request.ShippingService, request.Notes);
+        if (!draft.Succeeded)
+        {
+            return Problems.Validation(draft.Errors);
+        }
+        var (order, received) = Order.Create(OrderStore.IdFor(caller.AccountId, draft.Draft!.ExternalId), caller.AccountId, draft.Draft, time.GetUtcNow());
+        var size = JsonSerializer.SerializeToUtf8Bytes(OrderResponse.For(order), EventEnvelope.Json).Length;
+        if (size > MaxOrderJsonBytes)
+        {
+            return Problems.Validation("lines", $"The order is too large ({size} bytes as JSON; at most {MaxOrderJsonBytes}). Shorten names or notes, or split the order.");
+        }
+        var (stored, created) = await commands.CreateAsync(order, received, cancellationToken).ConfigureAwait(false);
+        var response = OrderResponse.For(stored.Order);
+        return created ? TypedResults.Created($"/v1/orders/{order.Id}", response) : TypedResults.Ok(response);
+    }
+}

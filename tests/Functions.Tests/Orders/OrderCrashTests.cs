@@ -1,0 +1,127 @@
+using System.Net;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.Tests.Infrastructure;
+using static ThreePL.Functions.Tests.Orders.OrderTestKit;
+
+namespace ThreePL.Functions.Tests.Orders;
+
+/// <summary>
+/// A process that dies after a commit: a second app on the same storage finishes the work from what the first
+/// one committed (outbox rows, armed safety nets, queue messages), and nothing is lost or done twice.
+/// </summary>
+[Collection("azurite")]
+public sealed class OrderCrashTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task A_crash_before_and_after_routing_loses_and_duplicates_nothing()
+    {
+        var first = new TestApp(azurite, new Dictionary<string, string?>
+        {
+            ["ThreePL:Outbox:RelayInline"] = "false",
+            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:03",
+        });
+        var prefix = first.Prefix;
+        var threePl = await Seed.AccountAsync(first, "threepl");
+        var merchant = await Seed.AccountAsync(first, "merchant");
+        await Connect.ActiveAsync(first, threePl, merchant);
+        string routed, received;
+        using (var shop = first.WithKey(merchant.ApiKey))
+        {
+            // Routed in the first app (by its safety net, since nothing relays inline), its order.created still in the outbox.
+            routed = (await SubmitAsync(shop, "crash-1")).GetProperty("id").GetString()!;
+            await WaitForStatusAsync(shop, routed, "awaiting_shipment");
+            // Committed, routing request still in the outbox.
+            received = (await SubmitAsync(shop, "crash-2")).GetProperty("id").GetString()!;
+        }
+        first.Dispose();
+
+        using var second = new TestApp(azurite, prefix: prefix);
+        using var tpl = second.WithKey(threePl.ApiKey);
+        await WaitForStatusAsync(tpl, routed, "awaiting_shipment");
+        await WaitForStatusAsync(tpl, received, "awaiting_shipment");
+        var table = Orders(prefix);
+        await Eventually.True(async () => await CountAsync(table, TableFilter.Create($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")) == 0, "every outbox row to be relayed");
+        foreach (var id in new[] { routed, received })
+        {
+            var history = await RowKeysAsync(table, TableFilter.Create($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            Assert.Equal(2, history.Count);
+            Assert.Equal(2, (await ApiAssert.Json(await tpl.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK)).GetProperty("version").GetInt64());
+        }
+        await Eventually.True(async () => (await ListIdsAsync(tpl)).Count == 2, "the 3PL list to show both orders");
+    }
+
+    [Fact]
+    public async Task A_crash_during_hand_back_loses_and_duplicates_nothing()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ThreePL:Orders:HandbackPageSize"] = "2",
+            ["AzureFunctionsJobHost:extensions:queues:messageLease"] = "00:00:03",
+        };
+        var first = new TestApp(azurite, settings);
+        var prefix = first.Prefix;
+        var threePl = await Seed.AccountAsync(first, "threepl");
+        var merchant = await Seed.AccountAsync(first, "merchant");
+        var connection = await Connect.ActiveAsync(first, threePl, merchant);
+        var ids = new List<string>();
+        using (var shop = first.WithKey(merchant.ApiKey))
+        using (var tpl = first.WithKey(threePl.ApiKey))
+        {
+            for (var i = 0; i < 9; i++)
+            {
+                ids.Add((await SubmitAsync(shop, $"hb-{i}")).GetProperty("id").GetString()!);
+            }
+            foreach (var id in ids)
+            {
+                await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+            }
+            await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{ids[0]}/start", null), HttpStatusCode.OK);
+            await ApiAssert.Json(await shop.PostAsync($"/v1/connections/{connection}/deactivate", null), HttpStatusCode.OK);
+            await Eventually.True(async () =>
+            {
+                foreach (var id in ids.Skip(1))
+                {
+                    var body = await (await shop.GetAsync($"/v1/orders/{id}")).Content.ReadAsStringAsync();
+                    if (body.Contains("\"status\":\"open\"", StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }, "the hand-back to start");
+        }
+        first.Dispose();
+
+        using var second = new TestApp(azurite, settings, prefix: prefix);
+        using var merchantClient = second.WithKey(merchant.ApiKey);
+        using var threePlClient = second.WithKey(threePl.ApiKey);
+        foreach (var id in ids.Skip(1))
+        {
+            var order = await WaitForStatusAsync(merchantClient, id, "open", TimeSpan.FromSeconds(60));
+            Assert.Equal(3, order.GetProperty("version").GetInt64());
+        }
+        Assert.Equal("in_progress", (await ApiAssert.Json(await threePlClient.GetAsync($"/v1/orders/{ids[0]}"), HttpStatusCode.OK)).GetProperty("status").GetString());
+        var table = Orders(prefix);
+        foreach (var id in ids.Skip(1))
+        {
+            var history = await RowKeysAsync(table, TableFilter.Create($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            Assert.Equal(3, history.Count);
+        }
+        await Eventually.True(async () => (await ListIdsAsync(threePlClient)).SequenceEqual([ids[0]]), "the 3PL list to keep only the started order");
+    }
+
+    private TableClient Orders(string prefix) => new TableServiceClient(azurite.Account).GetTableClient(new StorageNames(prefix).Table("orders"));
+
+    private static async Task<int> CountAsync(TableClient table, string filter) => (await RowKeysAsync(table, filter)).Count;
+
+    private static async Task<List<string>> RowKeysAsync(TableClient table, string filter)
+    {
+        var keys = new List<string>();
+        await foreach (var row in table.QueryAsync(filter, select: ["RowKey"]))
+        {
+            keys.Add(row.RowKey);
+        }
+        return keys;
+    }
+}

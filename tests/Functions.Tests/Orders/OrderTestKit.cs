@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ThreePL.Functions.Tests.Infrastructure;
+
+namespace ThreePL.Functions.Tests.Orders;
+
+public static class OrderTestKit
+{
+    public static object Body(string externalId, string sku = "SKU-1", string? service = null, string? notes = null) => new
+    {
+        externalId,
+        lines = new[] { new { sku, quantity = 2, name = "Socks" } },
+        shipTo = new { name = "Ada", line1 = "Main St 1", city = "Berlin", postalCode = "10115", countryCode = "de" },
+        shippingService = service,
+        notes,
+    };
+
+    public static async Task<JsonElement> SubmitAsync(HttpClient merchant, string externalId, string sku = "SKU-1", string? service = null, string? notes = null) =>
+        await ApiAssert.Json(await merchant.PostAsJsonAsync("/v1/orders", Body(externalId, sku, service, notes)), HttpStatusCode.Created);
+
+    /// <summary>Waits until the order, as <paramref name="client"/> sees it, has the status.</summary>
+    public static Task<JsonElement> WaitForStatusAsync(HttpClient client, string id, string status, TimeSpan? timeout = null) =>
+        Eventually.Get<JsonElement?>(async () =>
+        {
+            var response = await client.GetAsync($"/v1/orders/{id}");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return null;
+            }
+            var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            return json.GetProperty("status").GetString() == status ? json : null;
+        }, $"order {id} to be {status}", timeout).ContinueWith(t => t.Result!.Value, TaskScheduler.Default);
+
+    public static async Task<List<string>> ListIdsAsync(HttpClient client, string query = "")
+    {
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var url = "/v1/orders?limit=200" + query + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            var page = await ApiAssert.Json(await client.GetAsync(url), HttpStatusCode.OK);
+            ids.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+        return ids;
+    }
+}
