@@ -11,10 +11,7 @@ public sealed class ListApiKeys(ApiKeyStore keys)
     {
         var errors = new FieldErrors();
         var pageSize = Paging.Limit(limit, errors);
-        if (cursor is { Length: > 1024 })
-        {
-            errors.Add("cursor", "Not a cursor from this API.");
-        }
+        Paging.Cursor(cursor, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

@@ -29,6 +29,7 @@ public sealed class ListAuditEvents(ConnectionAccess access, ConnectionStore con
     {
         var errors = new FieldErrors();
         var pageSize = Paging.Limit(limit, errors);
+        Paging.Cursor(cursor, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

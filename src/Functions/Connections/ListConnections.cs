@@ -28,10 +28,7 @@ public sealed class ListConnections(ConnectionStore store)
                 errors.Add("status", $"Must be one of: {string.Join(", ", ConnectionStatusNames.All)}.");
             }
         }
-        if (cursor is { Length: > 1024 })
-        {
-            errors.Add("cursor", "Not a cursor from this API.");
-        }
+        Paging.Cursor(cursor, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

@@ -44,10 +44,7 @@ public sealed class ListOrders(OrderStore store)
                 errors.Add("connectionId", "Must be a connection id.");
             }
         }
-        if (cursor is { Length: > 1024 })
-        {
-            errors.Add("cursor", "Not a cursor from this API.");
-        }
+        Paging.Cursor(cursor, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
@@ -62,15 +59,7 @@ public sealed class ListOrders(OrderStore store)
         }
 
         var filter = Filter(caller, wanted, connection);
-        (IReadOnlyList<Storage.Tables.TableEntity> Items, string? ContinuationToken) page;
-        try
-        {
-            page = await store.Table.QueryPageAsync(filter, cursor, pageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (ArgumentException)
-        {
-            return Problems.Validation("cursor", "Not a cursor from this API.");
-        }
+        var page = await store.Table.QueryPageAsync(filter, cursor, pageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
         var orders = await Task.WhenAll(page.Items.Select(row => store.GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken))).ConfigureAwait(false);
         var visible = orders
             .Where(o => o is not null && OrderAccess.PartyOf(caller, o) is not null

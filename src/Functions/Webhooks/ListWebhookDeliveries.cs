@@ -37,10 +37,7 @@ public sealed class ListWebhookDeliveries(WebhookStore store)
         {
             errors.Add("status", $"Must be one of: {string.Join(", ", DeliveryStatus.All)}.");
         }
-        if (cursor is { Length: > 1024 })
-        {
-            errors.Add("cursor", "Not a cursor from this API.");
-        }
+        Paging.Cursor(cursor, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

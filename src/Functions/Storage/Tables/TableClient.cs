@@ -339,6 +339,20 @@ public sealed class TableClient
     /// The service's NextPartitionKey/NextRowKey pair as one opaque URL-safe string, so HTTP APIs can hand it
     /// out as a cursor without exposing (or letting callers forge) the key structure.
     /// </summary>
+    /// <summary>True when <paramref name="token"/> is a continuation token this client could have issued.</summary>
+    public static bool IsWellFormedContinuationToken(string token)
+    {
+        try
+        {
+            var (partitionKey, rowKey) = ContinuationToken.Decode(token);
+            return !string.IsNullOrEmpty(partitionKey) && !partitionKey.Any(char.IsControl) && (rowKey is null || !rowKey.Any(char.IsControl));
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static class ContinuationToken
     {
         // Keys cannot contain control characters, so a newline separates the two unambiguously.

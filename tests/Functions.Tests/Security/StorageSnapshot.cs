@@ -1,0 +1,36 @@
+using System.Text;
+using ThreePL.Functions.Storage;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Tests.Security;
+
+/// <summary>
+/// Every row of every table of one app, as comparable text: "nothing changed" means the same rows with the
+/// same values. Use-bookkeeping that a read legitimately updates (an API key's <c>LastUsedAt</c>) is left out.
+/// </summary>
+public static class StorageSnapshot
+{
+    private static readonly string[] Tables = ["accounts", "connections", "orders", "webhooks", "emails"];
+    private static readonly HashSet<string> Ignored = ["LastUsedAt"];
+
+    public static async Task<SortedSet<string>> TakeAsync(StorageAccount account, string prefix)
+    {
+        var client = new TableServiceClient(account);
+        var rows = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var name in Tables)
+        {
+            var table = client.GetTableClient(prefix + name);
+            await table.CreateIfNotExistsAsync();
+            await foreach (var row in table.QueryAsync())
+            {
+                var text = new StringBuilder($"{name}/{row.PartitionKey}/{row.RowKey}:");
+                foreach (var (key, value) in row.Where(p => !Ignored.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    text.Append(key).Append('=').Append(value is byte[] bytes ? Convert.ToBase64String(bytes) : value?.ToString()).Append(';');
+                }
+                rows.Add(text.ToString());
+            }
+        }
+        return rows;
+    }
+}
