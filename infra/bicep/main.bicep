@@ -103,8 +103,8 @@ var allTags = union(tags, {
   environment: environmentName
 })
 var names = {
-  storage: take('st${baseName}${environmentName}${suffix}', 24)
-  keyVault: take('kv-${baseName}-${environmentName}-${suffix}', 24)
+  storage: take(toLower('st${baseName}${environmentName}${suffix}'), 24)
+  keyVault: take(toLower('kv-${baseName}-${environmentName}-${suffix}'), 24)
   identity: 'id-${baseName}-${environmentName}'
   logAnalytics: 'log-${baseName}-${environmentName}'
   appInsights: 'appi-${baseName}-${environmentName}'
@@ -112,6 +112,7 @@ var names = {
   functionApp: 'func-${baseName}-${environmentName}-${take(suffix, 6)}'
 }
 var deploymentContainerName = 'app-package'
+var hasSmtpPassword = !empty(smtpPassword)
 
 module logAnalytics 'modules/logAnalytics.bicep' = {
   name: 'logAnalytics'
@@ -162,6 +163,7 @@ module keyVault 'modules/keyVault.bicep' = {
     adminKey: adminKey
     signingKey: signingKey
     smtpPassword: smtpPassword
+    storeSmtpPassword: hasSmtpPassword
     tags: allTags
   }
 }
@@ -204,7 +206,8 @@ module functionApp 'modules/functionApp.bicep' = {
     adminKeySecretName: keyVault.outputs.adminKeySecretName
     signingKeySecretName: keyVault.outputs.signingKeySecretName
     smtpPasswordSecretName: keyVault.outputs.smtpPasswordSecretName
-    appInsightsConnectionString: appInsights.outputs.connectionString
+    useSmtpPassword: hasSmtpPassword
+    appInsightsName: appInsights.outputs.name
     publicBaseUrl: publicBaseUrl
     smtpHost: smtpHost
     smtpPort: smtpPort

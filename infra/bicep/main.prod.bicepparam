@@ -19,7 +19,8 @@ param maximumInstanceCount = 200
 param instanceMemoryMB = 2048
 param logRetentionInDays = 90
 param enablePurgeProtection = true
-param operatorPrincipalId = '00000000-0000-0000-0000-000000000000'
+// The object id of your operators' Entra group (az ad group show --group <name> --query id -o tsv).
+param operatorPrincipalId = readEnvironmentVariable('THREEPL_OPERATOR_GROUP_ID', '')
 param operatorPrincipalType = 'Group'
 param tags = {
   owner: 'platform-team'

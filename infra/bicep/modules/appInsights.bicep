@@ -27,5 +27,3 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output name string = appInsights.name
-// The connection string only locates the ingestion endpoint; with local auth disabled it grants nothing.
-output connectionString string = appInsights.properties.ConnectionString

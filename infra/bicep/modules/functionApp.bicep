@@ -41,11 +41,14 @@ param adminKeySecretName string
 @description('Name of the signing key secret in Key Vault.')
 param signingKeySecretName string
 
-@description('Name of the SMTP password secret in Key Vault; empty when there is none.')
+@description('Name of the SMTP password secret in Key Vault.')
 param smtpPasswordSecretName string
 
-@description('Application Insights connection string (locates the ingestion endpoint; auth is Entra ID).')
-param appInsightsConnectionString string
+@description('Whether the SMTP password secret exists (and the app setting should reference it).')
+param useSmtpPassword bool
+
+@description('Name of the Application Insights component (its connection string only locates the ingestion endpoint; auth is Entra ID).')
+param appInsightsName string
 
 @description('Public base URL for links in e-mails; empty means https://<default host name>.')
 param publicBaseUrl string
@@ -85,6 +88,10 @@ param customRuntimeVersion string
 param tags object
 
 var keyVaultReference = 'SecretUri=${keyVaultUri}secrets'
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
@@ -139,7 +146,7 @@ var baseSettings = {
   // Read by the host and by our app (AppSetup.CreateStorageAccount: ManagedIdentityCredential(clientId)).
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
-  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   ThreePL__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
   // Versionless references: a new secret version is picked up on restart (or within 24 hours).
@@ -154,7 +161,7 @@ var smtpSettings = empty(smtpHost) ? {} : {
   ThreePL__Email__From: emailFrom
 }
 
-var smtpPasswordSettings = empty(smtpPasswordSecretName) ? {} : {
+var smtpPasswordSettings = !useSmtpPassword ? {} : {
   ThreePL__Email__Smtp__Password: '@Microsoft.KeyVault(${keyVaultReference}/${smtpPasswordSecretName}/)'
 }
 

@@ -21,9 +21,12 @@ param adminKey string
 @minLength(32)
 param signingKey string
 
-@description('The SMTP relay password (ThreePL:Email:Smtp:Password); empty stores no secret.')
+@description('The SMTP relay password (ThreePL:Email:Smtp:Password); stored only when storeSmtpPassword is true.')
 @secure()
 param smtpPassword string
+
+@description('Whether there is an SMTP password to store.')
+param storeSmtpPassword bool
 
 @description('Tags for the resource.')
 param tags object
@@ -62,7 +65,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
   }
 
-  resource smtpPasswordSecret 'secrets' = if (!empty(smtpPassword)) {
+  resource smtpPasswordSecret 'secrets' = if (storeSmtpPassword) {
     name: 'threepl-smtp-password'
     properties: {
       value: smtpPassword
@@ -76,4 +79,4 @@ output id string = vault.id
 output uri string = vault.properties.vaultUri
 output adminKeySecretName string = 'threepl-admin-key'
 output signingKeySecretName string = 'threepl-signing-key'
-output smtpPasswordSecretName string = empty(smtpPassword) ? '' : 'threepl-smtp-password'
+output smtpPasswordSecretName string = 'threepl-smtp-password'
