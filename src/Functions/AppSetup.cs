@@ -58,6 +58,7 @@ public static class AppSetup
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         });
         services.AddOpenApi("v1");
+        Telemetry.Add(services, builder.Configuration);
 
         AddStorage(services, builder.Configuration);
         services.AddSingleton(QueueHostOptions.FromConfiguration(builder.Configuration));
@@ -190,7 +191,9 @@ public static class AppSetup
 
     /// <summary>
     /// <c>AzureWebJobsStorage</c> as the Functions host reads it: a connection string locally, or in Azure the
-    /// identity-based form (<c>__tableServiceUri</c>, <c>__queueServiceUri</c>, <c>__clientId</c>) with no key.
+    /// identity-based form (<c>__tableServiceUri</c>, <c>__queueServiceUri</c>, or just <c>__accountName</c>, and
+    /// <c>__clientId</c> of the user-assigned identity) with no key. <c>__credential</c> is for the host; we always use
+    /// the managed identity named by <c>__clientId</c>, or <c>DefaultAzureCredential</c> without one.
     /// </summary>
     private static StorageAccount CreateStorageAccount(IConfiguration configuration)
     {
@@ -200,7 +203,11 @@ public static class AppSetup
             return StorageAccount.Parse(connectionString);
         }
         var section = configuration.GetSection("AzureWebJobsStorage");
-        if (Uri.TryCreate(section["tableServiceUri"], UriKind.Absolute, out var tableUri) && Uri.TryCreate(section["queueServiceUri"], UriKind.Absolute, out var queueUri))
+        // The host's own identity-based form may give only the account name; the endpoints follow from it.
+        var accountName = section["accountName"];
+        var tableText = section["tableServiceUri"] ?? (string.IsNullOrEmpty(accountName) ? null : $"https://{accountName}.table.core.windows.net");
+        var queueText = section["queueServiceUri"] ?? (string.IsNullOrEmpty(accountName) ? null : $"https://{accountName}.queue.core.windows.net");
+        if (Uri.TryCreate(tableText, UriKind.Absolute, out var tableUri) && Uri.TryCreate(queueText, UriKind.Absolute, out var queueUri))
         {
             var clientId = section["clientId"];
             var credential = string.IsNullOrEmpty(clientId)
@@ -209,7 +216,7 @@ public static class AppSetup
             return StorageAccount.FromCredential(tableUri, queueUri, credential);
         }
         throw new InvalidOperationException(
-            "Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__tableServiceUri and __queueServiceUri for a managed identity.");
+            "Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__tableServiceUri and __queueServiceUri (or __accountName) for a managed identity.");
     }
 
     private static string DefaultCode(int? status) => status switch

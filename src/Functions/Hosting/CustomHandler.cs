@@ -49,7 +49,17 @@ public static class CustomHandler
         {
             return Results.BadRequest();
         }
-        await function.RunAsync(trigger, cancellationToken).ConfigureAwait(false);
+        using var activity = Infrastructure.Telemetry.StartInvocation(function.Name, "queue");
+        try
+        {
+            await function.RunAsync(trigger, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Infrastructure.Telemetry.Completed(activity, function.Name, ex);
+            throw;
+        }
+        Infrastructure.Telemetry.Completed(activity, function.Name, null);
         return InvocationResult();
     }
 

@@ -78,7 +78,19 @@ public sealed class QueueListener(
                 await MoveToPoisonAsync(queue, poison, message, stoppingToken).ConfigureAwait(false);
                 return;
             }
-            await function.RunAsync(new QueueTrigger(message.MessageText, message.MessageId, message.DequeueCount, message.InsertedOn), stoppingToken).ConfigureAwait(false);
+            using (var activity = Infrastructure.Telemetry.StartInvocation(function.Name, "queue"))
+            {
+                try
+                {
+                    await function.RunAsync(new QueueTrigger(message.MessageText, message.MessageId, message.DequeueCount, message.InsertedOn), stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Infrastructure.Telemetry.Completed(activity, function.Name, ex);
+                    throw;
+                }
+                Infrastructure.Telemetry.Completed(activity, function.Name, null);
+            }
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
