@@ -44,7 +44,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var world = await HostileWorld.BuildAsync(app);
         var operations = await ApiSurface.ReadAsync(app);
         Assert.True(operations.Count >= 30, $"Only {operations.Count} operations found in the OpenAPI document.");
-        var before = await StableSnapshotAsync(app);
+        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
 
         var requests = new List<(string Label, Func<HttpRequestMessage> Make, bool AllowEmptyOk)>();
         foreach (var op in operations)
@@ -117,7 +117,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var id = await Connect.ActiveAsync(app, threePl, merchant);
-        var before = await StableSnapshotAsync(app);
+        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
         using var tpl = app.WithKey(threePl.ApiKey);
         var failures = new List<string>();
         foreach (var url in SsrfTargets)
@@ -158,7 +158,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         {
             await Eventually.True(async () => (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{expired}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "expired", "expiry");
         }
-        var before = await StableSnapshotAsync(app);
+        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
 
         var cases = new (string Token, HttpStatusCode Expected)[]
         {
@@ -184,22 +184,6 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix));
     }
 
-    /// <summary>Waits until background work (relays, safety nets, e-mails) has settled, so any later change is ours.</summary>
-    private async Task<SortedSet<string>> StableSnapshotAsync(TestApp app)
-    {
-        var previous = await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix);
-        for (var i = 0; i < 20; i++)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var current = await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix);
-            if (current.SetEquals(previous))
-            {
-                return current;
-            }
-            previous = current;
-        }
-        throw new TimeoutException("Storage never settled.");
-    }
 
     private static HttpRequestMessage Request(string method, string path, string? key, string? body)
     {

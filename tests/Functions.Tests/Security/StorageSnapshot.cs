@@ -13,6 +13,23 @@ public static class StorageSnapshot
     private static readonly string[] Tables = ["accounts", "connections", "orders", "webhooks", "emails"];
     private static readonly HashSet<string> Ignored = ["LastUsedAt"];
 
+    /// <summary>Waits until background work (relays, safety nets, e-mails) has settled, so any later change is the test's.</summary>
+    public static async Task<SortedSet<string>> StableAsync(StorageAccount account, string prefix)
+    {
+        var previous = await TakeAsync(account, prefix);
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var current = await TakeAsync(account, prefix);
+            if (current.SetEquals(previous))
+            {
+                return current;
+            }
+            previous = current;
+        }
+        throw new TimeoutException("Storage never settled.");
+    }
+
     public static async Task<SortedSet<string>> TakeAsync(StorageAccount account, string prefix)
     {
         var client = new TableServiceClient(account);

@@ -42,7 +42,7 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
             ("other 3PL logged in to its own brand", outsiderBrandToken, false),
         };
         var operations = await ApiSurface.ReadAsync(app);
-        var before = await StableSnapshotAsync(app);
+        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
 
         using var client = app.CreateClient();
         var failures = new List<string>();
@@ -103,21 +103,6 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
         _ => "{}",
     };
 
-    private async Task<SortedSet<string>> StableSnapshotAsync(TestApp app)
-    {
-        var previous = await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix);
-        for (var i = 0; i < 20; i++)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var current = await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix);
-            if (current.SetEquals(previous))
-            {
-                return current;
-            }
-            previous = current;
-        }
-        throw new TimeoutException("Storage never settled.");
-    }
 
     private sealed record Tenant(SeededAccount ThreePl, SeededAccount Merchant, string ConnectionId, string OrderId, string KeyId, string EndpointId, string DeliveryId)
     {
