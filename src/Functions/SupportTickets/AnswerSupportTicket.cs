@@ -26,11 +26,12 @@ public sealed class AnswerSupportTicket(SupportTicketAccess access, SupportTicke
             return errors.ToProblem();
         }
         var now = time.GetUtcNow();
-        var updated = await store.TryAppendAsync(found.Ticket.Id, n => new TicketMessage(n, found.Party, caller.AccountId, caller.OnBehalfOf, message!, now), now, cancellationToken).ConfigureAwait(false);
-        if (updated is null)
+        var (result, updated) = await store.TryAppendAsync(found.Ticket.Id, n => new TicketMessage(n, found.Party, caller.AccountId, caller.OnBehalfOf, message!, now), now, cancellationToken).ConfigureAwait(false);
+        return result switch
         {
-            return Problems.Conflict("too_many_messages", $"A ticket holds at most {SupportTicketStore.MaxMessagesPerTicket} messages; open a new ticket.");
-        }
-        return TypedResults.Created($"/v1/support-tickets/{updated.Id.Value}", SupportTicketResponse.For(updated));
+            TicketWrite.Done => TypedResults.Created($"/v1/support-tickets/{updated!.Id.Value}", SupportTicketResponse.For(updated)),
+            TicketWrite.LimitReached => Problems.Conflict("too_many_messages", $"A ticket holds at most {SupportTicketStore.MaxMessagesPerTicket} messages; open a new ticket."),
+            _ => SupportTicketAccess.Contended(),
+        };
     }
 }

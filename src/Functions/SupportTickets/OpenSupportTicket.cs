@@ -30,9 +30,12 @@ public sealed class OpenSupportTicket(SupportTicketAccess access, SupportTicketS
         var order = found.Order.Order;
         var ticket = new SupportTicket(TicketId.New(), order.Id, order.ConnectionId!.Value, subject!, found.Party, 1, now, now, [], default);
         var first = new TicketMessage(1, found.Party, caller.AccountId, caller.OnBehalfOf, message!, now);
-        if (!await store.TryOpenAsync(ticket, first, cancellationToken).ConfigureAwait(false))
+        switch (await store.TryOpenAsync(ticket, first, cancellationToken).ConfigureAwait(false))
         {
-            return Problems.Conflict("too_many_tickets", $"An order can have at most {SupportTicketStore.MaxTicketsPerOrder} support tickets; answer an existing one.");
+            case TicketWrite.LimitReached:
+                return Problems.Conflict("too_many_tickets", $"An order can have at most {SupportTicketStore.MaxTicketsPerOrder} support tickets; answer an existing one.");
+            case TicketWrite.Contended:
+                return SupportTicketAccess.Contended();
         }
         var response = SupportTicketResponse.For(ticket with { Messages = [first] });
         return TypedResults.Created($"/v1/support-tickets/{ticket.Id.Value}", response);

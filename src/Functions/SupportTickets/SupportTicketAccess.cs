@@ -67,6 +67,9 @@ public sealed class SupportTicketAccess(OrderAccess orders, OrderStore orderStor
                 $"Under this order's settings the {PartyNames.ToWire(handler)} opens and answers carrier support tickets; the {PartyNames.ToWire(party)} can read them.");
     }
 
+    public static ProblemHttpResult Contended() =>
+        Problems.Conflict("concurrent_update", "Too many concurrent writes to this ticket; try again.");
+
     /// <summary>A required text of 1..<paramref name="max"/> characters; line breaks only where allowed.</summary>
     public static string? Text(FieldErrors errors, string field, string? value, int max, bool allowLineBreaks)
     {

@@ -7,6 +7,14 @@ using ThreePL.Functions.Storage.Tables;
 
 namespace ThreePL.Functions.SupportTickets;
 
+/// <summary>How a write under contention ended: done, refused by a limit, or still contended after every retry.</summary>
+public enum TicketWrite
+{
+    Done,
+    LimitReached,
+    Contended,
+}
+
 public sealed record TicketMessage(int Number, Party Author, AccountId AuthorAccountId, AccountId? OnBehalfOfAccountId, string Text, DateTimeOffset At);
 
 /// <summary>A carrier support ticket: the order and connection it belongs to, who opened it, and its messages.</summary>
@@ -42,6 +50,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
     private const string HeaderRowKey = "ticket";
     private const string CountRowKey = "count";
     private const string MessagePrefix = "msg|";
+    private const int MaxAttempts = 25;
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -49,8 +58,8 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
 
     private static string MessageRowKey(int number) => MessagePrefix + number.ToString("D4", CultureInfo.InvariantCulture);
 
-    /// <summary>Opens a ticket with its first message; false when the order already has the most tickets allowed.</summary>
-    public async Task<bool> TryOpenAsync(SupportTicket ticket, TicketMessage first, CancellationToken cancellationToken)
+    /// <summary>Opens a ticket with its first message, unless the order already has the most tickets allowed.</summary>
+    public async Task<TicketWrite> TryOpenAsync(SupportTicket ticket, TicketMessage first, CancellationToken cancellationToken)
     {
         var partition = OrderPartition(ticket.OrderId);
         for (var attempt = 1; ; attempt++)
@@ -59,7 +68,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             var count = counter?.GetInt32("Count") ?? 0;
             if (count >= MaxTicketsPerOrder)
             {
-                return false;
+                return TicketWrite.LimitReached;
             }
             var next = new TableEntity(partition, CountRowKey) { ["Count"] = count + 1 };
             var actions = new List<TableTransactionAction>
@@ -74,9 +83,13 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
                 await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
                 break;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed && attempt < 10)
+            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
             {
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                if (attempt == MaxAttempts)
+                {
+                    return TicketWrite.Contended;
+                }
+                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
             }
         }
         await Table.SubmitTransactionAsync(
@@ -84,13 +97,11 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             new(TableTransactionActionType.Add, Header(ticket with { MessageCount = 1 })),
             new(TableTransactionActionType.Add, MessageEntity(ticket.Id, first)),
         ], cancellationToken).ConfigureAwait(false);
-        return true;
+        return TicketWrite.Done;
     }
 
-    /// <summary>
-    /// Appends a message under the ticket's ETag. Null when the ticket is full; retries on a concurrent append.
-    /// </summary>
-    public async Task<SupportTicket?> TryAppendAsync(TicketId id, Func<int, TicketMessage> message, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Appends a message under the ticket's ETag, retrying on a concurrent append, unless the ticket is full.</summary>
+    public async Task<(TicketWrite Result, SupportTicket? Ticket)> TryAppendAsync(TicketId id, Func<int, TicketMessage> message, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -99,7 +110,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             var ticket = FromHeader(header, []);
             if (ticket.MessageCount >= MaxMessagesPerTicket)
             {
-                return null;
+                return (TicketWrite.LimitReached, null);
             }
             var updated = ticket with { MessageCount = ticket.MessageCount + 1, UpdatedAt = now };
             try
@@ -109,11 +120,15 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
                     new(TableTransactionActionType.UpdateReplace, Header(updated), header.ETag),
                     new(TableTransactionActionType.Add, MessageEntity(id, message(updated.MessageCount))),
                 ], cancellationToken).ConfigureAwait(false);
-                return await GetAsync(id, cancellationToken).ConfigureAwait(false);
+                return (TicketWrite.Done, await GetAsync(id, cancellationToken).ConfigureAwait(false));
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed && attempt < 10)
+            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
             {
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                if (attempt == MaxAttempts)
+                {
+                    return (TicketWrite.Contended, null);
+                }
+                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
             }
         }
     }
