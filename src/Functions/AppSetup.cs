@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Audit;
+using ThreePL.Functions.Billing;
 using ThreePL.Functions.ConnectPages;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
@@ -14,11 +15,13 @@ using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Impersonation;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Inventory;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Storage;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.SupportTickets;
 using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions;
@@ -122,7 +125,8 @@ public static class AppSetup
         services.AddSingleton<OrderCommands>();
         services.AddSingleton<OrderAccess>();
         services.AddSingleton<RoutingStore>();
-        services.TryAddSingleton<IInventoryLookup, NoInventory>();
+        services.AddSingleton<InventoryStore>();
+        services.TryAddSingleton<IInventoryLookup, InventoryLookup>();
         services.AddSingleton<OrderRouter>();
         services.AddSingleton<IQueueFunction, RouteOrderFunction>();
         services.AddSingleton<IQueueFunction, HandBackOrdersFunction>();
@@ -133,6 +137,16 @@ public static class AppSetup
         services.AddSingleton<ChangeOrderStatus>();
         services.AddSingleton<PutRoutingRules>();
         services.AddSingleton<PutCarrierAccounts>();
+        services.AddSingleton<ReportInventory>();
+        services.AddSingleton<ListInventory>();
+        services.AddSingleton<UsageStore>();
+        services.AddSingleton<IQueueFunction, RecordUsageFunction>();
+        services.AddSingleton<GetUsage>();
+        services.AddSingleton<SupportTicketStore>();
+        services.AddSingleton<SupportTicketAccess>();
+        services.AddSingleton<OpenSupportTicket>();
+        services.AddSingleton<AnswerSupportTicket>();
+        services.AddSingleton<ListSupportTickets>();
     }
 
     public static void Configure(WebApplication app)
@@ -152,6 +166,9 @@ public static class AppSetup
         app.MapAuditApi();
         app.MapWebhooksApi();
         app.MapOrdersApi();
+        app.MapInventoryApi();
+        app.MapBillingApi();
+        app.MapSupportTicketsApi();
         if (CustomHandler.IsActive(app.Configuration))
         {
             CustomHandler.MapInvocations(app);

@@ -158,3 +158,31 @@ public readonly record struct ApiKeyId
     /// <inheritdoc />
     public override string ToString() => Value;
 }
+
+/// <summary>Identifies a carrier support ticket on an order.</summary>
+public readonly record struct TicketId
+{
+    private const string Prefix = "tkt";
+
+    private TicketId(string value) => Value = value;
+
+    /// <summary>The textual form, e.g. <c>tkt_…</c>.</summary>
+    public string Value { get; }
+
+    /// <summary>A new random id.</summary>
+    public static TicketId New() => new(Identifier.New(Prefix));
+
+    /// <summary>Parses untrusted input; false when it is not a ticket id.</summary>
+    public static bool TryParse([NotNullWhen(true)] string? value, out TicketId id)
+    {
+        id = Identifier.IsValid(Prefix, value) ? new TicketId(value) : default;
+        return id.Value is not null;
+    }
+
+    /// <summary>Parses trusted input (e.g. from storage); throws when it is malformed.</summary>
+    public static TicketId Parse(string value) =>
+        TryParse(value, out var id) ? id : throw new FormatException($"'{value}' is not a ticket id.");
+
+    /// <inheritdoc />
+    public override string ToString() => Value;
+}

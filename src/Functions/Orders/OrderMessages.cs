@@ -4,7 +4,7 @@ using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
 
-/// <summary>The queue messages an order's events cause: published events and the routing request.</summary>
+/// <summary>The queue messages an order's events cause: published events, the routing request and, on shipping, the usage line.</summary>
 public static class OrderMessages
 {
     public const string RoutingQueue = "order-routing";
@@ -23,6 +23,10 @@ public static class OrderMessages
                 var body = JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version), EventEnvelope.Json);
                 messages.Add(new OutboxMessage("rte_" + Outbox.NewId(received.OccurredAt), RoutingQueue, body));
                 continue;
+            }
+            if (@event is OrderShipped)
+            {
+                messages.Add(Billing.RecordUsageMessage.For(stored.Order.Id));
             }
             if (@event.Type is not { } type)
             {

@@ -15,7 +15,7 @@ public sealed record RoutingRules(IReadOnlyList<RoutingRule> Rules, string? Defa
 /// <summary>
 /// <c>skuPrefix</c>: every line's SKU starts with one of <see cref="SkuPrefixes"/> → <see cref="ConnectionId"/>.
 /// <c>stocksEveryLine</c>: the one connection among <see cref="ConnectionIds"/> (default: all eligible ones)
-/// whose stock covers every line; evaluates to no match until an inventory store exists.
+/// whose reported stock covers every line (see <see cref="IInventoryLookup"/>).
 /// </summary>
 public sealed record RoutingRule(string Type, IReadOnlyList<string>? SkuPrefixes, string? ConnectionId, IReadOnlyList<string>? ConnectionIds)
 {
@@ -51,16 +51,10 @@ public sealed class RoutingStore(OrderStore orders)
 }
 
 /// <summary>
-/// What routing asks of inventory: does this connection stock every line? Inventory arrives in a later issue;
-/// until then <see cref="NoInventory"/> answers "no" for everything, so a <c>stocksEveryLine</c> rule never
-/// matches and routing falls through to the next rule.
+/// What routing asks of inventory: does this connection stock every line? Implemented over the inventory the
+/// 3PL reports (<see cref="Inventory.InventoryLookup"/>); an interface so routing does not depend on how stock is stored.
 /// </summary>
 public interface IInventoryLookup
 {
     Task<bool> StocksEveryLineAsync(ConnectionId connection, IReadOnlyList<Domain.Orders.OrderLine> lines, CancellationToken cancellationToken);
-}
-
-public sealed class NoInventory : IInventoryLookup
-{
-    public Task<bool> StocksEveryLineAsync(ConnectionId connection, IReadOnlyList<Domain.Orders.OrderLine> lines, CancellationToken cancellationToken) => Task.FromResult(false);
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Orders;
@@ -31,6 +34,14 @@ public static class OrderTestKit
             var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             return json.GetProperty("status").GetString() == status ? json : null;
         }, $"order {id} to be {status}", timeout).ContinueWith(t => t.Result!.Value, TaskScheduler.Default);
+
+    /// <summary>
+    /// Waits until every routing request sent so far has been handled: the queue's approximate count includes
+    /// messages being processed, so 0 means routed or left open, not "not yet routed".
+    /// </summary>
+    public static Task WaitForRoutingAsync(TestApp app) =>
+        Eventually.True(async () => await app.Services.GetRequiredService<QueueServiceClient>()
+            .GetQueueClient(app.Services.GetRequiredService<StorageNames>().Queue("order-routing")).GetApproximateMessagesCountAsync() == 0, "routing to finish");
 
     public static async Task<List<string>> ListIdsAsync(HttpClient client, string query = "")
     {

@@ -37,7 +37,8 @@ public sealed class OrdersApiTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(1, delegated.GetProperty("settingsVersion").GetInt32());
         Assert.Equal("Gift wrap, please", delegated.GetProperty("notes").GetString());
         Assert.Equal(2, delegated.GetProperty("version").GetInt64());
-        Assert.Equal([id], await ListIdsAsync(tpl, $"&connectionId={connection}&status=awaiting_shipment"));
+        // Routing writes the 3PL's list row just after committing the order, so the list may lag the order a moment.
+        await Eventually.True(async () => (await ListIdsAsync(tpl, $"&connectionId={connection}&status=awaiting_shipment")).SequenceEqual([id]), "the 3PL list to show the order");
 
         await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/start", null), HttpStatusCode.Forbidden, "threepl_only");
         Assert.Equal("in_progress", (await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{id}/start", null), HttpStatusCode.OK)).GetProperty("status").GetString());
@@ -172,6 +173,7 @@ public sealed class OrdersApiTests(AzuriteFixture azurite) : IDisposable
         using var shop = _app.WithKey(merchant.ApiKey);
 
         var unrouted = (await SubmitAsync(shop, "r0")).GetProperty("id").GetString()!;
+        await WaitForRoutingAsync(_app);
 
         await ApiAssert.Problem(await shop.PutAsJsonAsync("/v1/routing-rules", new { rules = new object[] { new { type = "skuPrefix", skuPrefixes = new[] { "W-" }, connectionId = "con_nope" } } }), HttpStatusCode.BadRequest, "validation_failed");
         await ApiAssert.Problem(await shop.PutAsJsonAsync("/v1/routing-rules", new { rules = new object[] { new { type = "teleport" } } }), HttpStatusCode.BadRequest, "validation_failed");
@@ -314,6 +316,7 @@ public sealed class OrdersApiTests(AzuriteFixture azurite) : IDisposable
 
         var whileInactive = (await SubmitAsync(shop, "h-inactive")).GetProperty("id").GetString()!;
         await ApiAssert.Problem(await shop.PostAsJsonAsync($"/v1/orders/{whileInactive}/delegate", new { connectionId = connection }), HttpStatusCode.Conflict, "connection_not_active");
+        await WaitForRoutingAsync(_app);
 
         await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{connection}/reactivate", null), HttpStatusCode.OK);
         var fresh = (await SubmitAsync(shop, "h-new")).GetProperty("id").GetString()!;

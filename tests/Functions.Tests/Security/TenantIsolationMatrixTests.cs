@@ -104,12 +104,12 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
     };
 
 
-    private sealed record Tenant(SeededAccount ThreePl, SeededAccount Merchant, string ConnectionId, string OrderId, string KeyId, string EndpointId, string DeliveryId)
+    private sealed record Tenant(SeededAccount ThreePl, SeededAccount Merchant, string ConnectionId, string OrderId, string KeyId, string EndpointId, string DeliveryId, string TicketId)
     {
         /// <summary>Strings that must never appear in an answer to an outsider.</summary>
         public string[] Secrets(bool knowsMerchant) => knowsMerchant
-            ? [ThreePl.Id, ThreePl.Email, ConnectionId, OrderId, KeyId, EndpointId, DeliveryId]
-            : [ThreePl.Id, ThreePl.Email, Merchant.Id, Merchant.Email, ConnectionId, OrderId, KeyId, EndpointId, DeliveryId];
+            ? [ThreePl.Id, ThreePl.Email, ConnectionId, OrderId, KeyId, EndpointId, DeliveryId, TicketId]
+            : [ThreePl.Id, ThreePl.Email, Merchant.Id, Merchant.Email, ConnectionId, OrderId, KeyId, EndpointId, DeliveryId, TicketId];
 
         public string IdFor(string path) => path switch
         {
@@ -118,6 +118,7 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
             _ when path.StartsWith("/v1/api-keys/", StringComparison.Ordinal) => KeyId,
             _ when path.StartsWith("/v1/webhook-endpoints/", StringComparison.Ordinal) => EndpointId,
             _ when path.StartsWith("/v1/webhook-deliveries/", StringComparison.Ordinal) => DeliveryId,
+            _ when path.StartsWith("/v1/support-tickets/", StringComparison.Ordinal) => TicketId,
             _ => throw new InvalidOperationException($"The isolation matrix has no resource for {path}: add one to Tenant."),
         };
 
@@ -141,7 +142,10 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
                 var items = (await ApiAssert.Json(await tpl.GetAsync("/v1/webhook-deliveries?status=succeeded"), HttpStatusCode.OK)).GetProperty("items");
                 return items.GetArrayLength() == 1 ? items[0].GetProperty("id").GetString() : null;
             }, "the order.created delivery");
-            return new Tenant(threePl, merchant, connection, order.GetProperty("id").GetString()!, key.GetProperty("id").GetString()!, endpoint.GetProperty("id").GetString()!, delivery);
+            var orderId = order.GetProperty("id").GetString()!;
+            await Eventually.True(async () => (await ApiAssert.Json(await shop.GetAsync($"/v1/orders/{orderId}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "awaiting_shipment", "the order to be routed");
+            var ticket = await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{orderId}/support-tickets", new { subject = "Lost parcel", message = "No scan since Monday." }), HttpStatusCode.Created);
+            return new Tenant(threePl, merchant, connection, orderId, key.GetProperty("id").GetString()!, endpoint.GetProperty("id").GetString()!, delivery, ticket.GetProperty("id").GetString()!);
         }
     }
 }

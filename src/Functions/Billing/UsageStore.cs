@@ -1,0 +1,97 @@
+using System.Globalization;
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.Billing;
+
+/// <summary>One billable shipment ("order fee"), charged to <see cref="BilledAccountId"/>.</summary>
+public sealed record UsageLine(
+    AccountId BilledAccountId,
+    SettingsOwner BilledTo,
+    OrderId OrderId,
+    string ExternalId,
+    ConnectionId ConnectionId,
+    AccountId MerchantAccountId,
+    AccountId ThreePlAccountId,
+    DateTimeOffset ShippedAt,
+    string Carrier,
+    string Service,
+    string TrackingNumber);
+
+/// <summary>
+/// Table <c>billing</c>: partition <c>u|{billedAccountId}|{yyyy-MM}</c> (the month the order shipped, UTC), RowKey
+/// <c>{connectionId}|{orderId}</c>. A month's report is one partition query, a connection (scoped key) a RowKey
+/// range in it. Every part of the key comes from the shipped order row, which never changes after shipping, so
+/// every attempt to record the same shipment names the same row: the insert is the idempotency check
+/// (409 = already recorded), see docs/billing.md.
+/// </summary>
+public sealed class UsageStore(TableServiceClient tables, StorageNames names)
+{
+    public const string TableName = "billing";
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    public static string Month(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    public static string Partition(AccountId account, string month) => $"u|{account.Value}|{month}";
+
+    public static string RowKey(ConnectionId connection, OrderId order) => connection.Value + "|" + order.Value;
+
+    /// <summary>Inserts the line; false when it was recorded before.</summary>
+    public async Task<bool> TryRecordAsync(UsageLine line, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(Partition(line.BilledAccountId, Month(line.ShippedAt)), RowKey(line.ConnectionId, line.OrderId))
+        {
+            ["BilledTo"] = PartyNames.ToWire(line.BilledTo),
+            ["OrderId"] = line.OrderId.Value,
+            ["ExternalId"] = line.ExternalId,
+            ["ConnectionId"] = line.ConnectionId.Value,
+            ["MerchantAccountId"] = line.MerchantAccountId.Value,
+            ["ThreePlAccountId"] = line.ThreePlAccountId.Value,
+            ["ShippedAt"] = line.ShippedAt,
+            ["Carrier"] = line.Carrier,
+            ["Service"] = line.Service,
+            ["TrackingNumber"] = line.TrackingNumber,
+            ["RecordedAt"] = now,
+        };
+        try
+        {
+            await Table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every line billed to <paramref name="account"/> for shipments in <paramref name="month"/>, optionally of one connection.</summary>
+    public async Task<IReadOnlyList<UsageLine>> ListAsync(AccountId account, string month, ConnectionId? connection, CancellationToken cancellationToken)
+    {
+        var partition = Partition(account, month);
+        var filter = connection is { } c
+            ? TableFilter.Create($"PartitionKey eq {partition} and RowKey ge {c.Value + "|"} and RowKey lt {c.Value + "}"}")
+            : TableFilter.Create($"PartitionKey eq {partition}");
+        var lines = new List<UsageLine>();
+        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            PartyNames.TryParse(row.GetString("BilledTo"), out SettingsOwner billedTo);
+            lines.Add(new UsageLine(
+                account,
+                billedTo,
+                OrderId.Parse(row.GetString("OrderId")!),
+                row.GetString("ExternalId") ?? "",
+                ConnectionId.Parse(row.GetString("ConnectionId")!),
+                AccountId.Parse(row.GetString("MerchantAccountId")!),
+                AccountId.Parse(row.GetString("ThreePlAccountId")!),
+                row.GetDateTimeOffset("ShippedAt") ?? default,
+                row.GetString("Carrier") ?? "",
+                row.GetString("Service") ?? "",
+                row.GetString("TrackingNumber") ?? ""));
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using Azure;
+using ThreePL.Domain.Common;
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Tables;
+
+namespace ThreePL.Functions.SupportTickets;
+
+/// <summary>How a write under contention ended: done, refused by a limit, or still contended after every retry.</summary>
+public enum TicketWrite
+{
+    Done,
+    LimitReached,
+    Contended,
+}
+
+public sealed record TicketMessage(int Number, Party Author, AccountId AuthorAccountId, AccountId? OnBehalfOfAccountId, string Text, DateTimeOffset At);
+
+/// <summary>A carrier support ticket: the order and connection it belongs to, who opened it, and its messages.</summary>
+public sealed record SupportTicket(
+    TicketId Id,
+    OrderId OrderId,
+    ConnectionId ConnectionId,
+    string Subject,
+    Party OpenedBy,
+    int MessageCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<TicketMessage> Messages,
+    ETag ETag);
+
+/// <summary>
+/// Table <c>supporttickets</c>. Partitions, and why:
+/// <list type="bullet">
+/// <item><c>{ticketId}</c>: RowKey <c>ticket</c> (subject, order, connection, message count) and <c>msg|{n:D4}</c>,
+/// one immutable row per message. A new message and the count it bumps commit in one transaction under the
+/// header's ETag, so two concurrent answers get distinct numbers and the per-ticket limit holds.</item>
+/// <item><c>o|{orderId}</c>: RowKey <c>count</c> (tickets opened on the order) and <c>{ticketId}</c> (the order's
+/// list). The count and the list row commit together under the count's ETag, which is what bounds tickets per
+/// order under concurrency. The list row is written before the ticket; a crash in between leaves a list row
+/// without a ticket, which reads skip.</item>
+/// </list>
+/// </summary>
+public sealed class SupportTicketStore(TableServiceClient tables, StorageNames names)
+{
+    public const string TableName = "supporttickets";
+    public const int MaxTicketsPerOrder = 20;
+    public const int MaxMessagesPerTicket = 50;
+    private const string HeaderRowKey = "ticket";
+    private const string CountRowKey = "count";
+    private const string MessagePrefix = "msg|";
+    private const int MaxAttempts = 25;
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    private static string OrderPartition(OrderId order) => "o|" + order.Value;
+
+    private static string MessageRowKey(int number) => MessagePrefix + number.ToString("D4", CultureInfo.InvariantCulture);
+
+    /// <summary>Opens a ticket with its first message, unless the order already has the most tickets allowed.</summary>
+    public async Task<TicketWrite> TryOpenAsync(SupportTicket ticket, TicketMessage first, CancellationToken cancellationToken)
+    {
+        var partition = OrderPartition(ticket.OrderId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var counter = await Table.FindAsync(partition, CountRowKey, cancellationToken).ConfigureAwait(false);
+            var count = counter?.GetInt32("Count") ?? 0;
+            if (count >= MaxTicketsPerOrder)
+            {
+                return TicketWrite.LimitReached;
+            }
+            var next = new TableEntity(partition, CountRowKey) { ["Count"] = count + 1 };
+            var actions = new List<TableTransactionAction>
+            {
+                counter is null
+                    ? new(TableTransactionActionType.Add, next)
+                    : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                new(TableTransactionActionType.Add, new TableEntity(partition, ticket.Id.Value) { ["CreatedAt"] = ticket.CreatedAt }),
+            };
+            try
+            {
+                await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
+            {
+                if (attempt == MaxAttempts)
+                {
+                    return TicketWrite.Contended;
+                }
+                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await Table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, Header(ticket with { MessageCount = 1 })),
+            new(TableTransactionActionType.Add, MessageEntity(ticket.Id, first)),
+        ], cancellationToken).ConfigureAwait(false);
+        return TicketWrite.Done;
+    }
+
+    /// <summary>Appends a message under the ticket's ETag, retrying on a concurrent append, unless the ticket is full.</summary>
+    public async Task<(TicketWrite Result, SupportTicket? Ticket)> TryAppendAsync(TicketId id, Func<int, TicketMessage> message, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var header = await Table.FindAsync(id.Value, HeaderRowKey, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Ticket {id} vanished.");
+            var ticket = FromHeader(header, []);
+            if (ticket.MessageCount >= MaxMessagesPerTicket)
+            {
+                return (TicketWrite.LimitReached, null);
+            }
+            var updated = ticket with { MessageCount = ticket.MessageCount + 1, UpdatedAt = now };
+            try
+            {
+                await Table.SubmitTransactionAsync(
+                [
+                    new(TableTransactionActionType.UpdateReplace, Header(updated), header.ETag),
+                    new(TableTransactionActionType.Add, MessageEntity(id, message(updated.MessageCount))),
+                ], cancellationToken).ConfigureAwait(false);
+                return (TicketWrite.Done, await GetAsync(id, cancellationToken).ConfigureAwait(false));
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
+            {
+                if (attempt == MaxAttempts)
+                {
+                    return (TicketWrite.Contended, null);
+                }
+                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The ticket with its messages, or null.</summary>
+    public async Task<SupportTicket?> GetAsync(TicketId id, CancellationToken cancellationToken)
+    {
+        TableEntity? header = null;
+        var messages = new List<TicketMessage>();
+        await foreach (var row in Table.QueryAsync(TableFilter.Create($"PartitionKey eq {id.Value}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey == HeaderRowKey)
+            {
+                header = row;
+            }
+            else if (row.RowKey.StartsWith(MessagePrefix, StringComparison.Ordinal))
+            {
+                PartyNames.TryParse(row.GetString("Author"), out Party author);
+                messages.Add(new TicketMessage(
+                    row.GetInt32("Number") ?? 0,
+                    author,
+                    AccountId.Parse(row.GetString("AuthorAccountId")!),
+                    row.GetString("OnBehalfOfAccountId") is { } behalf ? AccountId.Parse(behalf) : null,
+                    row.GetString("Text") ?? "",
+                    row.GetDateTimeOffset("At") ?? default));
+            }
+        }
+        return header is null ? null : FromHeader(header, messages.OrderBy(m => m.Number).ToList());
+    }
+
+    /// <summary>The order's tickets, oldest first; list rows whose ticket was never written are skipped.</summary>
+    public async Task<IReadOnlyList<SupportTicket>> ListAsync(OrderId order, CancellationToken cancellationToken)
+    {
+        var ids = new List<TicketId>();
+        await foreach (var row in Table.QueryAsync(TableFilter.Create($"PartitionKey eq {OrderPartition(order)}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (TicketId.TryParse(row.RowKey, out var id))
+            {
+                ids.Add(id);
+            }
+        }
+        var tickets = await Task.WhenAll(ids.Select(id => GetAsync(id, cancellationToken))).ConfigureAwait(false);
+        return tickets.Where(t => t is not null && t.OrderId == order).Select(t => t!).OrderBy(t => t.CreatedAt).ToList();
+    }
+
+    private static TableEntity Header(SupportTicket t) => new(t.Id.Value, HeaderRowKey)
+    {
+        ["OrderId"] = t.OrderId.Value,
+        ["ConnectionId"] = t.ConnectionId.Value,
+        ["Subject"] = t.Subject,
+        ["OpenedBy"] = PartyNames.ToWire(t.OpenedBy),
+        ["MessageCount"] = t.MessageCount,
+        ["CreatedAt"] = t.CreatedAt,
+        ["UpdatedAt"] = t.UpdatedAt,
+    };
+
+    private static TableEntity MessageEntity(TicketId id, TicketMessage m) => new(id.Value, MessageRowKey(m.Number))
+    {
+        ["Number"] = m.Number,
+        ["Author"] = PartyNames.ToWire(m.Author),
+        ["AuthorAccountId"] = m.AuthorAccountId.Value,
+        ["OnBehalfOfAccountId"] = m.OnBehalfOfAccountId?.Value,
+        ["Text"] = m.Text,
+        ["At"] = m.At,
+    };
+
+    private static SupportTicket FromHeader(TableEntity row, IReadOnlyList<TicketMessage> messages)
+    {
+        PartyNames.TryParse(row.GetString("OpenedBy"), out Party openedBy);
+        return new SupportTicket(
+            TicketId.Parse(row.PartitionKey),
+            OrderId.Parse(row.GetString("OrderId")!),
+            ConnectionId.Parse(row.GetString("ConnectionId")!),
+            row.GetString("Subject") ?? "",
+            openedBy,
+            row.GetInt32("MessageCount") ?? 0,
+            row.GetDateTimeOffset("CreatedAt") ?? default,
+            row.GetDateTimeOffset("UpdatedAt") ?? default,
+            messages,
+            row.ETag);
+    }
+}

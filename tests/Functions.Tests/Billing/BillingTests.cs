@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Hosting;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Storage.Queues;
+using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.Tests.Infrastructure;
+using static ThreePL.Functions.Tests.Orders.OrderTestKit;
+
+namespace ThreePL.Functions.Tests.Billing;
+
+[Collection("azurite")]
+public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
+{
+    private readonly TestApp _app = new(azurite);
+
+    public void Dispose() => _app.Dispose();
+
+    private static string Month => DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A delegated order of <paramref name="merchant"/>, shipped by <paramref name="threePl"/>; returns its id.</summary>
+    private static async Task<string> ShippedOrderAsync(HttpClient merchant, HttpClient threePl, string externalId)
+    {
+        var id = (await SubmitAsync(merchant, externalId)).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(threePl, id, "awaiting_shipment");
+        await ApiAssert.Json(await threePl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "TRK-" + externalId }), HttpStatusCode.OK);
+        return id;
+    }
+
+    private static async Task<JsonElement> UsageAsync(HttpClient client, string? month = null) =>
+        await ApiAssert.Json(await client.GetAsync($"/v1/billing/usage?month={month ?? Month}"), HttpStatusCode.OK);
+
+    private static Task<JsonElement> UsageWithAsync(HttpClient client, int shipments) =>
+        Eventually.Get<JsonElement?>(async () =>
+        {
+            var usage = await UsageAsync(client);
+            return usage.GetProperty("totalShipments").GetInt32() >= shipments ? usage : null;
+        }, $"{shipments} usage lines").ContinueWith(t => t.Result!.Value, TaskScheduler.Default);
+
+    [Fact]
+    public async Task Shipping_bills_the_account_the_order_snapshot_names_and_each_party_reads_only_its_own_lines()
+    {
+        var threePl = await Seed.AccountAsync(_app, "threepl");
+        var paysItself = await Seed.AccountAsync(_app, "merchant");
+        var billedShop = await Seed.AccountAsync(_app, "merchant");
+        var toPaysItself = await Connect.ActiveAsync(_app, threePl, paysItself);
+        var toBilledShop = await Connect.ActiveAsync(_app, threePl, billedShop);
+        using var tpl = _app.WithKey(threePl.ApiKey);
+        using var paysItselfClient = _app.WithKey(paysItself.ApiKey);
+        using var billedShopClient = _app.WithKey(billedShop.ApiKey);
+        await ApiAssert.Json(await tpl.PatchJson($"/v1/connections/{toBilledShop}/settings", new { orderFeeBilledTo = "merchant" }), HttpStatusCode.OK);
+
+        var first = await ShippedOrderAsync(paysItselfClient, tpl, "b-1");
+        var second = await ShippedOrderAsync(paysItselfClient, tpl, "b-2");
+        var third = await ShippedOrderAsync(billedShopClient, tpl, "b-3");
+        // A settings change after delegation does not move the fee of an order already delegated.
+        var delegatedBefore = (await SubmitAsync(billedShopClient, "b-4")).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(tpl, delegatedBefore, "awaiting_shipment");
+        await ApiAssert.Json(await tpl.PatchJson($"/v1/connections/{toBilledShop}/settings", new { orderFeeBilledTo = "threepl" }), HttpStatusCode.OK);
+        await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{delegatedBefore}/ship", new { carrier = "UPS", service = "Express", trackingNumber = "1Z" }), HttpStatusCode.OK);
+
+        var tplUsage = await UsageWithAsync(tpl, 2);
+        var shopUsage = await UsageWithAsync(billedShopClient, 2);
+        Assert.Equal(threePl.Id, tplUsage.GetProperty("accountId").GetString());
+        var connection = Assert.Single(tplUsage.GetProperty("connections").EnumerateArray());
+        Assert.Equal(toPaysItself, connection.GetProperty("connectionId").GetString());
+        Assert.Equal(2, connection.GetProperty("shipments").GetInt32());
+        Assert.Equal(new[] { first, second }.Order(), connection.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("orderId").GetString()).Order());
+        var line = connection.GetProperty("lines")[0];
+        Assert.Equal("threepl", line.GetProperty("billedTo").GetString());
+        Assert.Equal("DHL", line.GetProperty("carrier").GetString());
+        Assert.Equal("Paket", line.GetProperty("service").GetString());
+        Assert.StartsWith("b-", line.GetProperty("externalId").GetString());
+
+        var shopConnection = Assert.Single(shopUsage.GetProperty("connections").EnumerateArray());
+        Assert.Equal(toBilledShop, shopConnection.GetProperty("connectionId").GetString());
+        Assert.Equal(new[] { third, delegatedBefore }.Order(), shopConnection.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("orderId").GetString()).Order());
+        Assert.All(shopConnection.GetProperty("lines").EnumerateArray(), l => Assert.Equal("merchant", l.GetProperty("billedTo").GetString()));
+
+        // The merchant whose fee the 3PL pays sees nothing billed to it.
+        Assert.Equal(0, (await UsageAsync(paysItselfClient)).GetProperty("totalShipments").GetInt32());
+        Assert.Equal(0, (await UsageAsync(tpl, "2001-01")).GetProperty("totalShipments").GetInt32());
+
+        // A key scoped to one connection reads that connection's lines only.
+        var scoped = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/api-keys", new { name = "one client", permissions = new[] { "billing:read" }, connectionId = toBilledShop }), HttpStatusCode.Created);
+        using var scopedClient = _app.WithKey(scoped.GetProperty("key").GetString()!);
+        Assert.Equal(0, (await UsageAsync(scopedClient)).GetProperty("totalShipments").GetInt32());
+        var noBilling = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/api-keys", new { name = "orders", permissions = new[] { "orders:read" } }), HttpStatusCode.Created);
+        using var noBillingClient = _app.WithKey(noBilling.GetProperty("key").GetString()!);
+        await ApiAssert.Problem(await noBillingClient.GetAsync($"/v1/billing/usage?month={Month}"), HttpStatusCode.Forbidden, "missing_permission");
+    }
+
+    [Fact]
+    public async Task Usage_is_counted_once_under_duplicate_ship_calls_and_queue_redelivery()
+    {
+        var threePl = await Seed.AccountAsync(_app, "threepl");
+        var merchant = await Seed.AccountAsync(_app, "merchant");
+        await Connect.ActiveAsync(_app, threePl, merchant);
+        using var tpl = _app.WithKey(threePl.ApiKey);
+        using var shop = _app.WithKey(merchant.ApiKey);
+        var id = (await SubmitAsync(shop, "dup-ship")).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+
+        var ships = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T1" })));
+        Assert.Single(ships, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(ships.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        await ApiAssert.Problem(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T2" }), HttpStatusCode.Conflict, "invalid_transition");
+        await UsageWithAsync(tpl, 1);
+
+        // Redelivery: the same billing message sent again through the queue, and the function run by hand on it.
+        var names = _app.Services.GetRequiredService<StorageNames>();
+        var queue = _app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(names.Queue("billing"));
+        var message = JsonSerializer.Serialize(new { orderId = id });
+        for (var i = 0; i < 3; i++)
+        {
+            await queue.SendMessageAsync(message);
+        }
+        var function = _app.Services.GetServices<IQueueFunction>().Single(f => f.QueueName == "billing");
+        for (var i = 0; i < 3; i++)
+        {
+            await function.RunAsync(new QueueTrigger(message, "redelivered-" + i, 2 + i, DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+        await Eventually.True(async () => await queue.GetApproximateMessagesCountAsync() == 0, "the re-sent billing messages to be consumed");
+
+        var usage = await UsageAsync(tpl);
+        Assert.Equal(1, usage.GetProperty("totalShipments").GetInt32());
+        var line = Assert.Single(Assert.Single(usage.GetProperty("connections").EnumerateArray()).GetProperty("lines").EnumerateArray());
+        Assert.Equal(id, line.GetProperty("orderId").GetString());
+        var table = new TableServiceClient(azurite.Account).GetTableClient(names.Table("billing"));
+        var rows = 0;
+        await foreach (var _ in table.QueryAsync(TableFilter.Create($"OrderId eq {id}")))
+        {
+            rows++;
+        }
+        Assert.Equal(1, rows);
+    }
+
+    [Fact]
+    public async Task A_crash_after_the_ship_commit_still_bills_exactly_once()
+    {
+        var first = new TestApp(azurite, new Dictionary<string, string?>
+        {
+            ["ThreePL:Outbox:RelayInline"] = "false",
+            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
+        });
+        var threePl = await Seed.AccountAsync(first, "threepl");
+        var merchant = await Seed.AccountAsync(first, "merchant");
+        await Connect.ActiveAsync(first, threePl, merchant);
+        string id;
+        using (var shop = first.WithKey(merchant.ApiKey))
+        using (var tpl = first.WithKey(threePl.ApiKey))
+        {
+            id = (await SubmitAsync(shop, "crash-bill")).GetProperty("id").GetString()!;
+            await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+            await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T" }), HttpStatusCode.OK);
+        }
+        first.Dispose();
+
+        // The billing message was only in the order's outbox; the next process's safety net relays it.
+        using var second = new TestApp(azurite, prefix: first.Prefix);
+        using var tplAgain = second.WithKey(threePl.ApiKey);
+        var usage = await UsageWithAsync(tplAgain, 1);
+        Assert.Equal(1, usage.GetProperty("totalShipments").GetInt32());
+        Assert.Equal(id, usage.GetProperty("connections")[0].GetProperty("lines")[0].GetProperty("orderId").GetString());
+    }
+
+    [Fact]
+    public async Task Csv_has_a_header_row_and_escapes_fields()
+    {
+        var threePl = await Seed.AccountAsync(_app, "threepl");
+        var merchant = await Seed.AccountAsync(_app, "merchant");
+        var connection = await Connect.ActiveAsync(_app, threePl, merchant);
+        using var tpl = _app.WithKey(threePl.ApiKey);
+        using var shop = _app.WithKey(merchant.ApiKey);
+        var id = await ShippedOrderAsync(shop, tpl, "=HYPERLINK(\"http://x\"),\"quoted\"");
+        await UsageWithAsync(tpl, 1);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/billing/usage?month={Month}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        var response = await tpl.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n");
+        Assert.Equal("connectionId,orderId,externalId,shippedAt,carrier,service,trackingNumber,billedTo", lines[0]);
+        Assert.StartsWith($"{connection},{id},\"'=HYPERLINK(\"\"http://x\"\"),\"\"quoted\"\"\",", lines[1]);
+        Assert.EndsWith(",DHL,Paket,\"TRK-=HYPERLINK(\"\"http://x\"\"),\"\"quoted\"\"\",threepl", lines[1]);
+        Assert.Equal("", lines[2]);
+        Assert.Equal(3, lines.Length);
+
+        // JSON stays the default, and wins when preferred.
+        using var json = new HttpRequestMessage(HttpMethod.Get, $"/v1/billing/usage?month={Month}");
+        json.Headers.Accept.ParseAdd("application/json, text/csv;q=0.5");
+        Assert.Equal("application/json", (await tpl.SendAsync(json)).Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("2026-13")]
+    [InlineData("2026-00")]
+    [InlineData("2026-1")]
+    [InlineData("26-11")]
+    [InlineData("2026/11")]
+    [InlineData("2026-11-01")]
+    [InlineData("1999-12")]
+    [InlineData("2026-11%0A")]
+    [InlineData("2026-11' or PartitionKey ne '")]
+    [InlineData("%00")]
+    [InlineData("２０２６-11")]
+    public async Task A_bad_month_is_a_400_naming_the_field(string month)
+    {
+        var merchant = await Seed.AccountAsync(_app, "merchant");
+        using var shop = _app.WithKey(merchant.ApiKey);
+        var problem = await ApiAssert.Problem(await shop.GetAsync("/v1/billing/usage?month=" + month), HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("month", out _));
+        var missing = await ApiAssert.Problem(await shop.GetAsync("/v1/billing/usage"), HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(missing.GetProperty("errors").TryGetProperty("month", out _));
+    }
+}
