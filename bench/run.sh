@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/azurite-table ] || npm ci --no-audit --no-fund
 dotnet build src/Functions/ThreePL.Functions.csproj -c Release -nologo -v quiet
-r2r=bench/EndToEnd/bin/r2r
+r2r="$PWD/bench/EndToEnd/bin/r2r"
 if dotnet publish src/Functions/ThreePL.Functions.csproj -c Release -r linux-x64 --self-contained false \
      -p:PublishReadyToRun=true -o "$r2r" -nologo -v quiet >/dev/null 2>&1; then
   r2r_args=(--r2r-dll "$r2r/ThreePL.Functions.dll")

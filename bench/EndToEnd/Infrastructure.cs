@@ -264,12 +264,14 @@ public sealed class Receiver : IAsyncDisposable
         if (!Secrets.TryGetValue(key, out var secret) || !StandardWebhooksVerifier.Verify(secret, id, timestamp, body, signature, DateTimeOffset.UtcNow))
         {
             Interlocked.Increment(ref _rejected);
+            Console.WriteLine($"  receiver: signature verification failed for {key} {id}");
             context.Response.StatusCode = 401;
             return;
         }
         context.Response.StatusCode = 200;
         if (key == "ceiling")
         {
+            Interlocked.Decrement(ref _requests);
             return;
         }
         using var json = JsonDocument.Parse(body);

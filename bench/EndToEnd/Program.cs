@@ -31,7 +31,7 @@ public static class Program
         var connections = ArgList(args, "--connections", [1, 20, 200]);
         var large = Arg(args, "--large", 10000);
         var largeConnections = Arg(args, "--large-connections", 20);
-        var rate = Arg(args, "--rate", 50);
+        var rates = ArgList(args, "--rates", [50, 10]);
         var rateSeconds = Arg(args, "--rate-seconds", 30);
         var maxBacklog = Arg(args, "--max-backlog", 500);
         var countOrders = Arg(args, "--count-orders", 500);
@@ -106,12 +106,12 @@ public static class Program
             Print(results[^1]);
             await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
         }
-        RunResult? fixedRate = null;
-        if (rateSeconds > 0)
+        var fixedRates = new List<RunResult>();
+        foreach (var rate in rateSeconds > 0 ? rates : [])
         {
             Console.WriteLine($"fixed rate {rate}/s for {rateSeconds} s ...");
-            fixedRate = await load.FixedRateAsync($"r{rate}", tenancy, rate, rateSeconds, monitor);
-            Print(fixedRate);
+            fixedRates.Add(await load.FixedRateAsync($"rate{rate}", tenancy, rate, rateSeconds, monitor));
+            Print(fixedRates[^1]);
             await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
         }
         if (large > 0)
@@ -123,14 +123,16 @@ public static class Program
         var appPeak = ProcStat.StatusKb(app.Pid, "VmHWM");
 
         // Report.
-        var minimalOps = perOrder.Values.Sum();
+        var allOps = perOrder.Values.Sum();
+        // Receives are amortised polls (idle polls included), not a per-order necessity: "minimal" leaves them out.
+        var minimalOps = perOrder.Where(p => p.Key != "queue-receive").Sum(p => p.Value);
         Emit("## Throughput and latency (POST /v1/orders → verified order.created webhook)");
         Emit();
         Emit($"20 merchant–3PL connections (5 3PLs × 4 merchants), each with its own webhook URL; closed loop with at most {maxBacklog} accepted-but-undelivered orders in flight.");
         Emit();
         Emit("| run | HTTP connections | orders (accepted / failed) | delivered + verified | intake s | end-to-end s | orders/s | p50 ms | p95 ms | p99 ms | max ms | peak app RSS MB | app CPU s | azurite-table CPU s | azurite-queue CPU s | max queue depth |");
         Emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var r in results.Concat(fixedRate is null ? [] : [fixedRate]))
+        foreach (var r in results.Concat(fixedRates))
         {
             Emit(Row(r));
         }
@@ -145,7 +147,8 @@ public static class Program
         {
             Emit($"| {kind} | {value:F2} |");
         }
-        Emit($"| **total** | **{minimalOps:F2}** |");
+        Emit($"| **total** | **{allOps:F2}** |");
+        Emit($"| total without queue receives (minimal per order) | {minimalOps:F2} |");
         Emit();
         Emit($"In-process phase: {countRun.OrdersPerSecond:F1} orders/s, p50 {countRun.P50:F0} ms, p99 {countRun.P99:F0} ms.");
         Emit();
@@ -157,18 +160,20 @@ public static class Program
         Emit($"- Receiver: bare HttpClient, 32 concurrent, signed body verified by the same handler: **{receiverCeiling:F0} requests/s**.");
         Emit();
         var target = 0.5 * replay.OperationsPerSecond / minimalOps;
-        Emit("| run | orders/s | ÷ Azurite ceiling (orders/s) | target ≥ 50 % ({0:F1} orders/s) | webhooks/s ÷ receiver ceiling |".Replace("{0:F1}", target.ToString("F1", CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Emit($"Target: ≥ 50 % × Azurite ceiling {replay.OperationsPerSecond:F0} ops/s ÷ {minimalOps:F2} minimal ops per order = **{target:F1} orders/s**.");
+        Emit();
+        Emit("| run | orders/s | ÷ Azurite replay ceiling (orders/s of the same mix) | target ≥ 50 % ({0:F1} orders/s) | webhooks/s ÷ receiver ceiling |".Replace("{0:F1}", target.ToString("F1", CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Emit("|---|---|---|---|---|");
         foreach (var r in results)
         {
             Emit($"| {r.Name} | {r.OrdersPerSecond:F1} | {r.OrdersPerSecond / replay.OrdersPerSecond:P0} | {(r.OrdersPerSecond >= target ? "met" : "missed")} | {r.OrdersPerSecond / receiverCeiling:P1} |");
         }
         Emit();
-        if (fixedRate is not null)
+        foreach (var fixedRate in fixedRates)
         {
-            Emit($"Fixed rate {rate}/s for {rateSeconds} s: p99 {fixedRate.P99:F0} ms (target < 1 000 ms: {(fixedRate.P99 < 1000 ? "met" : "missed")}), delivered {fixedRate.OrdersPerSecond:F1} orders/s.");
-            Emit();
+            Emit($"Fixed rate {fixedRate.Name} for {rateSeconds} s: p50 {fixedRate.P50:F0} ms, p95 {fixedRate.P95:F0} ms, p99 {fixedRate.P99:F0} ms (p99 < 1 000 ms: {(fixedRate.P99 < 1000 ? "met" : "missed")}), delivered {fixedRate.OrdersPerSecond:F1} orders/s, max queue depth {fixedRate.MaxQueueDepth}.");
         }
+        Emit();
         if (cold.Count > 0)
         {
             Emit($"## Cold start: process start → first 200 on /healthz ({coldStarts} starts each, median)");
