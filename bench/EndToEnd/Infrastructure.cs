@@ -17,8 +17,11 @@ public sealed class Child : IDisposable
 {
     private readonly StringBuilder _stderr = new();
 
-    public Child(string file, string arguments, string workingDirectory, IDictionary<string, string>? environment = null)
+    private readonly StreamWriter? _log;
+
+    public Child(string file, string arguments, string workingDirectory, IDictionary<string, string>? environment = null, string? logPath = null)
     {
+        _log = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
         var info = new ProcessStartInfo(file, arguments)
         {
             WorkingDirectory = workingDirectory,
@@ -39,9 +42,16 @@ public sealed class Child : IDisposable
                 {
                     _stderr.AppendLine(e.Data);
                 }
+                _log?.WriteLine(e.Data);
             }
         };
-        Process.OutputDataReceived += (_, _) => { };
+        Process.OutputDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _log?.WriteLine(e.Data);
+            }
+        };
         StartedAt = Stopwatch.GetTimestamp();
         Process.Start();
         Process.BeginErrorReadLine();
@@ -80,6 +90,10 @@ public sealed class Child : IDisposable
             // Already gone.
         }
         Process.Dispose();
+        lock (_stderr)
+        {
+            _log?.Dispose();
+        }
     }
 
     public static int FreePort()

@@ -219,6 +219,11 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
             {
                 break;
             }
+            if (!monitor.Alive())
+            {
+                Console.WriteLine($"  {name}: THE APP EXITED, {delivered}/{starts.Count} delivered");
+                break;
+            }
             if (delivered != lastCount)
             {
                 lastCount = delivered;
@@ -270,6 +275,8 @@ public sealed class Monitor(int appPid, Azurite azurite, string prefix)
     private (double App, double Table, double Queue) _cpuAtStart;
 
     public int LastDepth { get; private set; }
+
+    public Func<bool> Alive { get; set; } = () => true;
 
     public void Begin()
     {

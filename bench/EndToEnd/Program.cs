@@ -33,7 +33,7 @@ public static class Program
         var largeConnections = Arg(args, "--large-connections", 20);
         var rates = ArgList(args, "--rates", [50, 10]);
         var rateSeconds = Arg(args, "--rate-seconds", 30);
-        var maxBacklog = Arg(args, "--max-backlog", 500);
+        var maxBacklog = Arg(args, "--max-backlog", 200);
         var countOrders = Arg(args, "--count-orders", 500);
         var replayOrders = Arg(args, "--replay-orders", 400);
         var coldStarts = Arg(args, "--cold-starts", 5);
@@ -90,7 +90,7 @@ public static class Program
         await WaitHealthyAsync(baseUrl, app, TimeSpan.FromSeconds(60));
         var load = new Load(baseUrl, AdminKey, receiver);
         var tenancy = await load.SeedAsync(threePls: 5, merchantsEach: 4);
-        var monitor = new Monitor(app.Pid, azurite, prefix);
+        var monitor = new Monitor(app.Pid, azurite, prefix) { Alive = () => !app.Process.HasExited };
         await Task.Delay(3000);
         await monitor.QuiesceAsync(TimeSpan.FromSeconds(30));
 
@@ -102,25 +102,36 @@ public static class Program
         foreach (var c in connections)
         {
             Console.WriteLine($"{orders} orders, {c} connections ...");
+            if (app.Process.HasExited)
+            {
+                break;
+            }
             results.Add(await load.ClosedLoopAsync($"n{orders}c{c}", tenancy, orders, c, maxBacklog, monitor));
             Print(results[^1]);
             await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
         }
         var fixedRates = new List<RunResult>();
-        foreach (var rate in rateSeconds > 0 ? rates : [])
+        foreach (var rate in rateSeconds > 0 && !app.Process.HasExited ? rates : [])
         {
             Console.WriteLine($"fixed rate {rate}/s for {rateSeconds} s ...");
             fixedRates.Add(await load.FixedRateAsync($"rate{rate}", tenancy, rate, rateSeconds, monitor));
             Print(fixedRates[^1]);
             await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
         }
-        if (large > 0)
+        if (large > 0 && !app.Process.HasExited)
         {
             Console.WriteLine($"{large} orders, {largeConnections} connections ...");
             results.Add(await load.ClosedLoopAsync($"n{large}c{largeConnections}", tenancy, large, largeConnections, maxBacklog, monitor));
             Print(results[^1]);
         }
         var appPeak = ProcStat.StatusKb(app.Pid, "VmHWM");
+        if (app.Process.HasExited)
+        {
+            Emit($"**The app process exited during the run (code {app.Process.ExitCode}); its log: {Path.Combine(AppContext.BaseDirectory, "logs", $"app-{prefix}.log")}. stderr tail:**");
+            Emit("```");
+            Emit(app.Stderr.Length > 3000 ? app.Stderr[^3000..] : app.Stderr);
+            Emit("```");
+        }
 
         // Report.
         var allOps = perOrder.Values.Sum();
@@ -224,7 +235,9 @@ public static class Program
             environment[key] = value;
         }
         // An empty working directory: no local.settings(.sample).json is picked up, only host.json next to the dll.
-        return new Child("dotnet", $"\"{dll}\"", Directory.CreateTempSubdirectory("bench-app-").FullName, environment);
+        var logDirectory = Path.Combine(AppContext.BaseDirectory, "logs");
+        Directory.CreateDirectory(logDirectory);
+        return new Child("dotnet", $"\"{dll}\"", Directory.CreateTempSubdirectory("bench-app-").FullName, environment, Path.Combine(logDirectory, $"app-{prefix}.log"));
     }
 
     private static async Task<double> WaitHealthyAsync(Uri baseUrl, Child app, TimeSpan limit)
