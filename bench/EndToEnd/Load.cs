@@ -133,7 +133,7 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
     /// previous answer arrives, paused while more than <paramref name="maxBacklog"/> accepted orders are not yet
     /// delivered (keeps Azurite's queues at hundreds of messages, see PLATFORM-NOTES).
     /// </summary>
-    public async Task<RunResult> ClosedLoopAsync(string name, Tenancy tenancy, int n, int connections, int maxBacklog, Monitor monitor)
+    public async Task<RunResult> ClosedLoopAsync(string name, Tenancy tenancy, int n, int connections, int maxBacklog, Monitor monitor, TimeSpan? limit = null)
     {
         using var http = Client(baseUrl, connections);
         var run = $"{name}-{Guid.NewGuid():N}"[..20];
@@ -147,7 +147,7 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
         await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
         {
             int i;
-            while ((i = Interlocked.Increment(ref next)) < n)
+            while ((i = Interlocked.Increment(ref next)) < n && (limit is null || Stopwatch.GetElapsedTime(t0) < limit))
             {
                 while (Volatile.Read(ref accepted) - (receiver.Arrivals.Count - baseline) >= maxBacklog)
                 {
@@ -167,7 +167,7 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
             }
         }));
         var intakeSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return await FinishAsync(name, connections, n, failed, starts, t0, intakeSeconds, monitor);
+        return await FinishAsync(name, connections, Math.Min(n, accepted + failed), failed, starts, t0, intakeSeconds, monitor);
     }
 
     /// <summary>Open loop: one order every 1/<paramref name="rate"/> s for <paramref name="seconds"/>, whatever the answers; latency from the scheduled time.</summary>

@@ -22,7 +22,7 @@ namespace ThreePL.Bench.EndToEnd;
 /// </summary>
 public static class Program
 {
-    private const string AdminKey = "bench-admin-key";
+    public const string AdminKey = "bench-admin-key";
     private const string SigningKey = "bench-signing-key-0123456789abcdef0123456789";
 
     public static async Task<int> Main(string[] args)
@@ -41,6 +41,8 @@ public static class Program
         var appDll = ArgString(args, "--app-dll", Path.Combine(repo, "src/Functions/bin/Release/net10.0/ThreePL.Functions.dll"));
         var r2rDll = ArgString(args, "--r2r-dll", "");
         var outFile = ArgString(args, "--out", "");
+        var fresh = args.Contains("--fresh-azurite");
+        var largeLimit = Arg(args, "--large-time-limit", 600);
 
         var report = new StringBuilder();
         void Emit(string line = "")
@@ -82,55 +84,67 @@ public static class Program
         Console.WriteLine("receiver ceiling ...");
         var receiverCeiling = await ReceiverCeilingAsync(receiver);
 
-        // 4. The real app as its own process.
-        var prefix = "e2e" + RandomNumberGenerator.GetHexString(8, lowercase: true);
-        var port = Child.FreePort();
-        using var app = StartApp(appDll, azurite, port, prefix);
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        await WaitHealthyAsync(baseUrl, app, TimeSpan.FromSeconds(60));
-        var load = new Load(baseUrl, AdminKey, receiver);
-        var tenancy = await load.SeedAsync(threePls: 5, merchantsEach: 4);
-        var monitor = new Monitor(app.Pid, azurite, prefix) { Alive = () => !app.Process.HasExited };
-        await Task.Delay(3000);
-        await monitor.QuiesceAsync(TimeSpan.FromSeconds(30));
-
+        // 4. The real app as its own process: one app and Azurite for all runs, or (--fresh-azurite) a new Azurite
+        //    and a new app per run, so one run's leftovers in Azurite cannot slow the next.
         var results = new List<RunResult>();
-        // Warm-up (JIT, pools), not reported.
-        Console.WriteLine("warm-up 100 orders ...");
-        await load.ClosedLoopAsync("warm", tenancy, 100, 20, maxBacklog, monitor);
-        await monitor.QuiesceAsync(TimeSpan.FromSeconds(60));
+        var fixedRates = new List<RunResult>();
+        long appPeak = 0;
+        var notes = new List<string>();
+        var shared = fresh ? null : await Stage.StartAsync(appDll, azurite, receiver, maxBacklog, owned: false);
+        async Task<RunResult?> OnStageAsync(string label, Func<Stage, Task<RunResult>> run)
+        {
+            var stage = shared ?? await Stage.StartAsync(appDll, await Azurite.StartAsync(repo), receiver, maxBacklog, owned: true);
+            try
+            {
+                if (stage.App.Process.HasExited)
+                {
+                    return null;
+                }
+                Console.WriteLine(label + " ...");
+                var result = await run(stage);
+                Print(result);
+                appPeak = Math.Max(appPeak, ProcStat.StatusKb(stage.App.Pid, "VmHWM"));
+                if (stage.App.Process.HasExited)
+                {
+                    notes.Add($"**The app process exited during {label} (code {stage.App.Process.ExitCode}); log: {stage.LogPath}. stderr tail:**\n```\n{(stage.App.Stderr.Length > 3000 ? stage.App.Stderr[^3000..] : stage.App.Stderr)}\n```");
+                }
+                else
+                {
+                    await stage.Monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
+                }
+                return result;
+            }
+            finally
+            {
+                if (shared is null)
+                {
+                    stage.Dispose();
+                }
+            }
+        }
         foreach (var c in connections)
         {
-            Console.WriteLine($"{orders} orders, {c} connections ...");
-            if (app.Process.HasExited)
+            if (await OnStageAsync($"{orders} orders, {c} connections", s => s.Load.ClosedLoopAsync($"n{orders}c{c}", s.Tenancy, orders, c, maxBacklog, s.Monitor)) is { } r)
             {
-                break;
+                results.Add(r);
             }
-            results.Add(await load.ClosedLoopAsync($"n{orders}c{c}", tenancy, orders, c, maxBacklog, monitor));
-            Print(results[^1]);
-            await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
         }
-        var fixedRates = new List<RunResult>();
-        foreach (var rate in rateSeconds > 0 && !app.Process.HasExited ? rates : [])
+        foreach (var rate in rateSeconds > 0 ? rates : [])
         {
-            Console.WriteLine($"fixed rate {rate}/s for {rateSeconds} s ...");
-            fixedRates.Add(await load.FixedRateAsync($"rate{rate}", tenancy, rate, rateSeconds, monitor));
-            Print(fixedRates[^1]);
-            await monitor.QuiesceAsync(TimeSpan.FromSeconds(120));
+            if (await OnStageAsync($"fixed rate {rate}/s for {rateSeconds} s", s => s.Load.FixedRateAsync($"rate{rate}", s.Tenancy, rate, rateSeconds, s.Monitor)) is { } r)
+            {
+                fixedRates.Add(r);
+            }
         }
-        if (large > 0 && !app.Process.HasExited)
+        if (large > 0 && await OnStageAsync($"{large} orders, {largeConnections} connections (stop submitting after {largeLimit} s)",
+                s => s.Load.ClosedLoopAsync($"n{large}c{largeConnections}", s.Tenancy, large, largeConnections, maxBacklog, s.Monitor, TimeSpan.FromSeconds(largeLimit))) is { } big)
         {
-            Console.WriteLine($"{large} orders, {largeConnections} connections ...");
-            results.Add(await load.ClosedLoopAsync($"n{large}c{largeConnections}", tenancy, large, largeConnections, maxBacklog, monitor));
-            Print(results[^1]);
+            results.Add(big);
         }
-        var appPeak = ProcStat.StatusKb(app.Pid, "VmHWM");
-        if (app.Process.HasExited)
+        shared?.Dispose();
+        foreach (var note in notes)
         {
-            Emit($"**The app process exited during the run (code {app.Process.ExitCode}); its log: {Path.Combine(AppContext.BaseDirectory, "logs", $"app-{prefix}.log")}. stderr tail:**");
-            Emit("```");
-            Emit(app.Stderr.Length > 3000 ? app.Stderr[^3000..] : app.Stderr);
-            Emit("```");
+            Emit(note);
         }
 
         // Report.
@@ -139,7 +153,7 @@ public static class Program
         var minimalOps = perOrder.Where(p => p.Key != "queue-receive").Sum(p => p.Value);
         Emit("## Throughput and latency (POST /v1/orders → verified order.created webhook)");
         Emit();
-        Emit($"20 merchant–3PL connections (5 3PLs × 4 merchants), each with its own webhook URL; closed loop with at most {maxBacklog} accepted-but-undelivered orders in flight.");
+        Emit($"20 merchant–3PL connections (5 3PLs × 4 merchants), each with its own webhook URL; closed loop with at most {maxBacklog} accepted-but-undelivered orders in flight; {(fresh ? "a fresh Azurite and app process per run" : "one Azurite and app process for all runs")}, 100-order warm-up before.");
         Emit();
         Emit("| run | HTTP connections | orders (accepted / failed) | delivered + verified | intake s | end-to-end s | orders/s | p50 ms | p95 ms | p99 ms | max ms | peak app RSS MB | app CPU s | azurite-table CPU s | azurite-queue CPU s | max queue depth |");
         Emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -148,7 +162,7 @@ public static class Program
             Emit(Row(r));
         }
         Emit();
-        Emit($"Webhooks: {receiver.Requests} requests, {receiver.Rejected} failed verification, {receiver.Duplicates} duplicate event ids, {receiver.OtherEvents} other event types. App peak working set over its whole life (VmHWM): {appPeak / 1024.0:F0} MB.");
+        Emit($"Webhooks: {receiver.Requests} requests, {receiver.Rejected} failed verification, {receiver.Duplicates} duplicate event ids, {receiver.OtherEvents} other event types. App peak working set (VmHWM, highest over the app processes): {appPeak / 1024.0:F0} MB.");
         Emit();
         Emit($"## Storage operations per routed order (in-process phase, {countRun.Delivered} orders, 20 connections, counting policy)");
         Emit();
@@ -165,7 +179,7 @@ public static class Program
         Emit();
         Emit("## Ceilings");
         Emit();
-        Emit($"- Azurite, replaying that mix per synthetic order with our own clients, 32 concurrent workers, {replay.Orders} synthetic orders: " +
+        Emit($"- Azurite, replaying that mix per synthetic order with our own clients, 32 concurrent workers, {replay.Orders} synthetic orders, each receive asking for only the messages the order will delete: " +
              $"**{replay.OrdersPerSecond:F1} orders/s** = {replay.OperationsPerSecond:F0} operations/s ({replay.Seconds:F1} s; replayed per order: {string.Join(", ", replay.PerOrder.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value:F2}"))}); " +
              $"azurite-table CPU {replay.TableCpu:F1} s, azurite-queue CPU {replay.QueueCpu:F1} s.");
         Emit($"- Receiver: bare HttpClient, 32 concurrent, signed body verified by the same handler: **{receiverCeiling:F0} requests/s**.");
@@ -227,7 +241,7 @@ public static class Program
         ["Logging__LogLevel__Default"] = "Warning",
     };
 
-    private static Child StartApp(string dll, Azurite azurite, int port, string prefix, IDictionary<string, string>? extra = null)
+    public static Child StartApp(string dll, Azurite azurite, int port, string prefix, IDictionary<string, string>? extra = null)
     {
         var environment = AppEnvironment(azurite, port, prefix);
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
@@ -240,7 +254,7 @@ public static class Program
         return new Child("dotnet", $"\"{dll}\"", Directory.CreateTempSubdirectory("bench-app-").FullName, environment, Path.Combine(logDirectory, $"app-{prefix}.log"));
     }
 
-    private static async Task<double> WaitHealthyAsync(Uri baseUrl, Child app, TimeSpan limit)
+    public static async Task<double> WaitHealthyAsync(Uri baseUrl, Child app, TimeSpan limit)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
@@ -417,6 +431,56 @@ public static class Program
     }
 }
 
+/// <summary>The app as its own process, seeded with the 20 connections and warmed up, with its monitor.</summary>
+public sealed class Stage : IDisposable
+{
+    private readonly Azurite? _ownedAzurite;
+
+    private Stage(Child app, Load load, Tenancy tenancy, Monitor monitor, string logPath, Azurite? ownedAzurite)
+    {
+        App = app;
+        Load = load;
+        Tenancy = tenancy;
+        Monitor = monitor;
+        LogPath = logPath;
+        _ownedAzurite = ownedAzurite;
+    }
+
+    public Child App { get; }
+
+    public Load Load { get; }
+
+    public Tenancy Tenancy { get; }
+
+    public Monitor Monitor { get; }
+
+    public string LogPath { get; }
+
+    public static async Task<Stage> StartAsync(string appDll, Azurite azurite, Receiver receiver, int maxBacklog, bool owned)
+    {
+        var prefix = "e2e" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        var port = Child.FreePort();
+        var app = Program.StartApp(appDll, azurite, port, prefix);
+        var baseUrl = new Uri($"http://127.0.0.1:{port}");
+        await Program.WaitHealthyAsync(baseUrl, app, TimeSpan.FromSeconds(60));
+        var load = new Load(baseUrl, Program.AdminKey, receiver);
+        var tenancy = await load.SeedAsync(threePls: 5, merchantsEach: 4);
+        var monitor = new Monitor(app.Pid, azurite, prefix) { Alive = () => !app.Process.HasExited };
+        await Task.Delay(3000);
+        await monitor.QuiesceAsync(TimeSpan.FromSeconds(30));
+        Console.WriteLine("warm-up 100 orders ...");
+        await load.ClosedLoopAsync("warm", tenancy, 100, 20, maxBacklog, monitor);
+        await monitor.QuiesceAsync(TimeSpan.FromSeconds(60));
+        return new Stage(app, load, tenancy, monitor, Path.Combine(AppContext.BaseDirectory, "logs", $"app-{prefix}.log"), owned ? azurite : null);
+    }
+
+    public void Dispose()
+    {
+        App.Dispose();
+        _ownedAzurite?.Dispose();
+    }
+}
+
 /// <summary>Azurite's ceiling: the counted per-order mix of operations, issued directly with the app's clients.</summary>
 public static class Replay
 {
@@ -474,9 +538,13 @@ public static class Replay
             {
                 await table.UpdateEntityAsync(Entity(pk, "order", k), ETag.All, TableUpdateMode.Replace);
             }
+            // Receive only as many as this order will delete, so workers do not hold (and deepen the queue with)
+            // received messages: the app deletes what it receives.
+            var wanted = Math.Max(0, Count("queue-delete", k) - pool.Count);
             for (var i = 0; i < Count("queue-receive", k); i++)
             {
-                pool.AddRange(await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(120)));
+                pool.AddRange(await queue.ReceiveMessagesAsync(Math.Clamp(wanted, 1, 32), TimeSpan.FromSeconds(120)));
+                wanted = Math.Max(0, Count("queue-delete", k) - pool.Count);
             }
             for (var d = 0; d < deletes; d++)
             {
