@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ThreePL.Functions.Storage;
+using ThreePL.Functions.Tests.Webhooks;
+
+namespace ThreePL.Bench.EndToEnd;
+
+/// <summary>A child process with its output drained (a full pipe would block it) and a tail of stderr kept.</summary>
+public sealed class Child : IDisposable
+{
+    private readonly StringBuilder _stderr = new();
+
+    private readonly StreamWriter? _log;
+
+    public Child(string file, string arguments, string workingDirectory, IDictionary<string, string>? environment = null, string? logPath = null)
+    {
+        _log = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+        Process = new Process { StartInfo = info };
+        Process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                if (_stderr.Length < 20_000)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
+                _log?.WriteLine(e.Data);
+            }
+        };
+        Process.OutputDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _log?.WriteLine(e.Data);
+            }
+        };
+        StartedAt = Stopwatch.GetTimestamp();
+        Process.Start();
+        Process.BeginErrorReadLine();
+        Process.BeginOutputReadLine();
+    }
+
+    public Process Process { get; }
+
+    public long StartedAt { get; }
+
+    public int Pid => Process.Id;
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        Process.Dispose();
+        lock (_stderr)
+        {
+            _log?.Dispose();
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task WaitForPortAsync(Child child, int port, string name)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && !child.Process.HasExited)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+        throw new InvalidOperationException($"{name} did not listen on {port}: {child.Stderr}");
+    }
+}
+
+/// <summary>azurite-table and azurite-queue as two in-memory processes on free ports, as the test fixture runs them.</summary>
+public sealed class Azurite : IDisposable
+{
+    private readonly string _directory;
+
+    private Azurite(Child table, Child queue, int tablePort, int queuePort, string directory)
+    {
+        _directory = directory;
+        Table = table;
+        Queue = queue;
+        ConnectionString =
+            $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/{StorageAccount.DevelopmentAccountName};" +
+            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{StorageAccount.DevelopmentAccountName};";
+        Account = StorageAccount.Parse(ConnectionString);
+        QueuePort = queuePort;
+    }
+
+    public Child Table { get; }
+
+    public Child Queue { get; }
+
+    public int QueuePort { get; }
+
+    public string ConnectionString { get; }
+
+    public StorageAccount Account { get; }
+
+    public static async Task<Azurite> StartAsync(string repoRoot)
+    {
+        var bin = Path.Combine(repoRoot, "node_modules", ".bin");
+        if (!File.Exists(Path.Combine(bin, "azurite-table")))
+        {
+            throw new InvalidOperationException($"Azurite is not installed under {repoRoot}; run `npm ci` there (bench/run.sh does).");
+        }
+        var work = Directory.CreateTempSubdirectory("bench-azurite-").FullName;
+        var tablePort = Child.FreePort();
+        var queuePort = Child.FreePort();
+        const string common = "--inMemoryPersistence --silent --disableTelemetry";
+        var table = new Child(Path.Combine(bin, "azurite-table"), $"--tableHost 127.0.0.1 --tablePort {tablePort} {common}", work);
+        var queue = new Child(Path.Combine(bin, "azurite-queue"), $"--queueHost 127.0.0.1 --queuePort {queuePort} {common}", work);
+        await Task.WhenAll(Child.WaitForPortAsync(table, tablePort, "azurite-table"), Child.WaitForPortAsync(queue, queuePort, "azurite-queue"));
+        return new Azurite(table, queue, tablePort, queuePort, work);
+    }
+
+    public void Dispose()
+    {
+        Table.Dispose();
+        Queue.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>CPU time and memory of a process from /proc.</summary>
+public static class ProcStat
+{
+    private static readonly double s_ticksPerSecond = 100; // USER_HZ on Linux
+
+    /// <summary>utime + stime of the process and its waited-for children, in seconds.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After the command: field 3 is state (index 0); utime is field 14 (index 11), stime 15 (index 12).
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / s_ticksPerSecond;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>A /proc/pid/status line in kB (VmRSS: current working set; VmHWM: its peak since start).</summary>
+    public static long StatusKb(int pid, string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                {
+                    return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return -1;
+    }
+}
+
+/// <summary>
+/// The 3PL's webhook receiver: Kestrel on 127.0.0.1. Each connection's URL is <c>/hook/{connectionId}</c>; every
+/// request is verified with the independent Standard Webhooks verifier against that connection's secret, and the
+/// first verified <c>order.created</c> per event id records its arrival time under the order's external id.
+/// </summary>
+public sealed class Receiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, byte> _eventIds = new(StringComparer.Ordinal);
+    private long _requests;
+    private long _rejected;
+    private long _duplicates;
+    private long _otherEvents;
+
+    private Receiver(WebApplication app) => _app = app;
+
+    public ConcurrentDictionary<string, string> Secrets { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>externalId → Stopwatch timestamp of the verified order.created arrival.</summary>
+    public ConcurrentDictionary<string, long> Arrivals { get; } = new(StringComparer.Ordinal);
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    public long OtherEvents => Interlocked.Read(ref _otherEvents);
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public static async Task<Receiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new Receiver(app);
+        app.MapPost("/hook/{key}", receiver.HandleAsync);
+        await app.StartAsync();
+        receiver.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return receiver;
+    }
+
+    private async Task HandleAsync(HttpContext context, string key)
+    {
+        Interlocked.Increment(ref _requests);
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var at = Stopwatch.GetTimestamp();
+        var headers = context.Request.Headers;
+        string id = headers["webhook-id"].ToString(), timestamp = headers["webhook-timestamp"].ToString(), signature = headers["webhook-signature"].ToString();
+        if (!Secrets.TryGetValue(key, out var secret) || !StandardWebhooksVerifier.Verify(secret, id, timestamp, body, signature, DateTimeOffset.UtcNow))
+        {
+            Interlocked.Increment(ref _rejected);
+            Console.WriteLine($"  receiver: signature verification failed for {key} {id}");
+            context.Response.StatusCode = 401;
+            return;
+        }
+        context.Response.StatusCode = 200;
+        if (key == "ceiling")
+        {
+            Interlocked.Decrement(ref _requests);
+            return;
+        }
+        using var json = JsonDocument.Parse(body);
+        if (json.RootElement.GetProperty("type").GetString() != "order.created")
+        {
+            Interlocked.Increment(ref _otherEvents);
+            return;
+        }
+        if (!_eventIds.TryAdd(id, 0))
+        {
+            Interlocked.Increment(ref _duplicates);
+            return;
+        }
+        var externalId = json.RootElement.GetProperty("data").GetProperty("externalId").GetString()!;
+        Arrivals.TryAdd(externalId, at);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
