@@ -52,9 +52,11 @@ public sealed class QueueListener(
             {
                 break;
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException)
+            catch (Exception ex)
             {
-                logger.LogWarning(ex, "Polling queue {Queue} failed; retrying after {Delay}", queueName, options.MaxPollingInterval);
+                // Whatever went wrong, one queue's listener must not stop the process (a host whose background
+                // service throws shuts down): log it and poll again after the longest interval.
+                logger.Log(TransientFailure.Is(ex) ? LogLevel.Warning : LogLevel.Error, ex, "Polling queue {Queue} failed; retrying after {Delay}", queueName, options.MaxPollingInterval);
                 await Task.Delay(options.MaxPollingInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
@@ -117,7 +119,7 @@ public sealed class QueueListener(
                 await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, options.VisibilityTimeout, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or TimeoutException)
+        catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException)
         {
             // The lease expires by itself; the message comes back with a higher dequeue count.
             logger.LogWarning(ex, "Could not record the failure of message {MessageId}", message.MessageId);

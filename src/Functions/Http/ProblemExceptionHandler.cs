@@ -17,6 +17,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(),
             BadHttpRequestException bad => FromBadRequest(bad),
+            _ when Infrastructure.TransientFailure.Is(exception) => Unavailable(httpContext),
             _ => null,
         };
         if (problem is null)
@@ -37,6 +38,22 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
             ProblemDetails = problem,
             Exception = exception,
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Storage is struggling: say so, and when to come back, instead of a bare 500.</summary>
+    private ProblemDetails Unavailable(HttpContext httpContext)
+    {
+        logger.LogWarning("Storage unavailable while serving {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        httpContext.Response.Headers.RetryAfter = "5";
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Title = "Storage is temporarily unavailable.",
+            Detail = "Try again in a few seconds.",
+            Type = Problems.TypeFor("storage_unavailable"),
+        };
+        problem.Extensions["code"] = "storage_unavailable";
+        return problem;
     }
 
     public static ProblemDetails TooLarge()

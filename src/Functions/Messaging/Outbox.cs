@@ -74,7 +74,7 @@ public sealed class Outbox(
         {
             await RelayAsync(tables.GetTableClient(names.Table(table)), partitionKey, messages, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException or OperationCanceledException)
         {
             logger.LogWarning(ex, "Inline relay of {Count} messages of {Table}/{Partition} failed; the safety net will deliver them", messages.Count, table, partitionKey);
         }

@@ -28,6 +28,12 @@ public sealed class EdgeTests(AzuriteFixture azurite) : IDisposable
         });
         using var client = broken.CreateClient();
         await ApiAssert.Problem(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+
+        // A request that needs storage gets a 503 problem with Retry-After, not a 500.
+        client.DefaultRequestHeaders.Add("Authorization", "Bearer tpl_acc_00000000000000000000.key_00000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAA");
+        var response = await client.GetAsync("/v1/account");
+        await ApiAssert.Problem(response, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        Assert.Equal("5", response.Headers.RetryAfter?.ToString());
     }
 
     [Fact]
