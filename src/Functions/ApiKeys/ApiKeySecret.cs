@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using ThreePL.Domain.Common;
@@ -14,7 +15,7 @@ public static class ApiKeySecret
 
     public static (string Token, byte[] Hash) Create(AccountId account, ApiKeyId key)
     {
-        var secret = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        var secret = NewSecret();
         return ($"{Prefix}{account.Value}.{key.Value}.{secret}", Hash(secret));
     }
 
@@ -42,6 +43,6 @@ public static class ApiKeySecret
     public static bool Matches(string secret, byte[] storedHash) =>
         CryptographicOperations.FixedTimeEquals(Hash(secret), storedHash);
 
-    private static string Base64UrlEncode(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    /// <summary>256 random bits, URL-safe: the secret part of every bearer token we issue.</summary>
+    public static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using ThreePL.Domain.Common;
@@ -25,7 +26,7 @@ public sealed class ConnectTokens(byte[] signingKey)
     public string Create(ConnectionId connection)
     {
         var mac = HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes("connect|" + connection.Value));
-        return connection.Value + "." + Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return connection.Value + "." + Base64Url.EncodeToString(mac);
     }
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

@@ -77,7 +77,7 @@ public sealed class ApiKeyAuthentication(
     {
         if (!ImpersonationStore.TryParse(token, out var connectionId, out var grantId, out var secret)
             || await impersonations.GetAsync(connectionId, grantId, cancellationToken).ConfigureAwait(false) is not { } grant
-            || !CryptographicOperations.FixedTimeEquals(ImpersonationStore.Hash(secret), grant.SecretHash)
+            || !CryptographicOperations.FixedTimeEquals(ApiKeySecret.Hash(secret), grant.SecretHash)
             || grant.ExpiresAt <= time.GetUtcNow()
             || await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is not { Connection.Status: ConnectionStatus.Active })
         {

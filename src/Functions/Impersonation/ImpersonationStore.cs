@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using ThreePL.Domain.Common;
+using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
@@ -24,8 +23,8 @@ public sealed class ImpersonationStore(ConnectionStore connections)
 
     public static (string Token, byte[] Hash) NewToken(ConnectionId connection, ApiKeyId id)
     {
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        return ($"{TokenPrefix}{connection.Value}.{id.Value}.{secret}", Hash(secret));
+        var secret = ApiKeySecret.NewSecret();
+        return ($"{TokenPrefix}{connection.Value}.{id.Value}.{secret}", ApiKeySecret.Hash(secret));
     }
 
     public static bool TryParse(string token, out ConnectionId connection, out ApiKeyId id, out string secret)
@@ -45,8 +44,6 @@ public sealed class ImpersonationStore(ConnectionStore connections)
         secret = parts[2];
         return true;
     }
-
-    public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
     public async Task AddAsync(ImpersonationGrant grant, AuditRecord audit, CancellationToken cancellationToken) =>
         await connections.Table.SubmitTransactionAsync(
