@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Identity;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
@@ -10,8 +9,6 @@ using ThreePL.Functions.Billing;
 using ThreePL.Functions.ConnectPages;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
-using ThreePL.Functions.Health;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Impersonation;
 using ThreePL.Functions.Infrastructure;
@@ -27,57 +24,33 @@ using ThreePL.Functions.Webhooks;
 namespace ThreePL.Functions;
 
 /// <summary>
-/// Composition of the app, shared by both hosting modes: standalone (the app runs its own queue and timer
-/// listeners) and Azure Functions custom handler (the host triggers functions by HTTP).
+/// The composition of the app, shared by the Functions host's worker (<c>Program</c>) and the development host:
+/// both run the same functions over the same services, so nothing observable can differ between them.
 /// </summary>
 public static class AppSetup
 {
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
-    public static void Configure(WebApplicationBuilder builder)
+    public static IServiceCollection AddThreePL(this IServiceCollection services, IConfiguration configuration)
     {
-        AddFileConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
-        var customHandler = CustomHandler.IsActive(builder.Configuration);
-        builder.WebHost.UseUrls(customHandler
-            ? $"http://127.0.0.1:{builder.Configuration[CustomHandler.PortVariable]}"
-            : builder.Configuration["ThreePL:Urls"] ?? DefaultUrl);
-        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
-
-        var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-        {
-            c.ProblemDetails.Extensions.TryAdd("code", DefaultCode(c.ProblemDetails.Status));
-            c.ProblemDetails.Extensions["correlationId"] = CorrelationId.Get(c.HttpContext);
-        });
-        services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         });
-        services.AddOpenApi("v1");
-        Telemetry.Add(services, builder.Configuration);
+        Telemetry.Add(services, configuration);
 
-        AddStorage(services, builder.Configuration);
-        services.AddSingleton(QueueHostOptions.FromConfiguration(builder.Configuration));
-        services.AddSingleton<QueueWakeUp>();
+        AddStorage(services, configuration);
         services.AddSingleton<StorageLayout>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageLayout>());
-        // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working).
-        if (!customHandler && builder.Configuration.GetValue<bool?>("ThreePL:Hosting:Listeners") != false)
-        {
-            services.AddHostedService<QueueListener>();
-            services.AddHostedService<TimerScheduler>();
-        }
 
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<RequestBody>();
+        services.AddSingleton<HttpApi>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<ApiKeyStore>();
-        services.AddSingleton<ApiKeyAuthentication>();
         services.AddSingleton<IConnectionMembership, ConnectionMembership>();
         services.AddSingleton<CreateAccount>();
         services.AddSingleton<GetAccount>();
@@ -86,24 +59,21 @@ public static class AppSetup
         services.AddSingleton<UpdateApiKey>();
         services.AddSingleton<DeleteApiKey>();
 
-        services.AddSingleton(OutboxOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton(OutboxOptions.FromConfiguration(configuration));
         services.AddSingleton<Outbox>();
-        services.AddSingleton<IQueueFunction, OutboxRelayFunction>();
-        services.AddSingleton<IQueueFunction, EventDispatcher>();
-        services.AddSingleton(EmailOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton(EmailOptions.FromConfiguration(configuration));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<EmailOptions>().SmtpHost is { Length: > 0 }
             ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())
             : new PickupDirectoryEmailSender(sp.GetRequiredService<EmailOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InvitationEmails>();
         services.AddSingleton<SentEmailLog>();
-        services.AddSingleton(WebhookUrlPolicy.FromConfiguration(builder.Configuration));
+        services.AddSingleton(WebhookUrlPolicy.FromConfiguration(configuration));
 
-        services.AddSingleton(ConnectionOptions.FromConfiguration(builder.Configuration));
-        services.AddSingleton(_ => ConnectTokens.FromConfiguration(builder.Configuration));
+        services.AddSingleton(ConnectionOptions.FromConfiguration(configuration));
+        services.AddSingleton(_ => ConnectTokens.FromConfiguration(configuration));
         services.AddSingleton<ConnectionStore>();
         services.AddSingleton<ConnectionAccess>();
         services.AddSingleton<ConnectionCommands>();
-        services.AddSingleton<IQueueFunction, ConnectionTimerFunction>();
         services.AddSingleton<InviteConnection>();
         services.AddSingleton<ListConnections>();
         services.AddSingleton<GetConnection>();
@@ -116,9 +86,17 @@ public static class AppSetup
         services.AddSingleton<ListAuditEvents>();
         services.AddSingleton<ImpersonationStore>();
         services.AddSingleton<StartImpersonation>();
-        services.AddWebhooks(builder.Configuration);
+        services.AddSingleton(WebhookOptions.FromConfiguration(configuration));
+        WebhookSender.Configure(services);
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<CreateWebhookEndpoint>();
+        services.AddSingleton<ManageWebhookEndpoints>();
+        services.AddSingleton<ListWebhookDeliveries>();
+        services.AddSingleton<RetryWebhookDelivery>();
 
-        services.AddSingleton(OrderOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton(OrderOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderStore>();
         services.AddSingleton<OrderIndex>();
         services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
@@ -128,8 +106,6 @@ public static class AppSetup
         services.AddSingleton<InventoryStore>();
         services.TryAddSingleton<IInventoryLookup, InventoryLookup>();
         services.AddSingleton<OrderRouter>();
-        services.AddSingleton<IQueueFunction, RouteOrderFunction>();
-        services.AddSingleton<IQueueFunction, HandBackOrdersFunction>();
         services.AddSingleton<SubmitOrder>();
         services.AddSingleton<GetOrder>();
         services.AddSingleton<ListOrders>();
@@ -140,61 +116,13 @@ public static class AppSetup
         services.AddSingleton<ReportInventory>();
         services.AddSingleton<ListInventory>();
         services.AddSingleton<UsageStore>();
-        services.AddSingleton<IQueueFunction, RecordUsageFunction>();
         services.AddSingleton<GetUsage>();
         services.AddSingleton<SupportTicketStore>();
         services.AddSingleton<SupportTicketAccess>();
         services.AddSingleton<OpenSupportTicket>();
         services.AddSingleton<AnswerSupportTicket>();
         services.AddSingleton<ListSupportTickets>();
-    }
-
-    public static void Configure(WebApplication app)
-    {
-        app.UseCorrelationId();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseRequestLimits();
-        app.UseMiddleware<ApiKeyAuthentication>();
-
-        app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapHealthApi();
-        app.MapAccountsApi();
-        app.MapApiKeysApi();
-        app.MapConnectionsApi();
-        app.MapConnectPages();
-        app.MapAuditApi();
-        app.MapWebhooksApi();
-        app.MapOrdersApi();
-        app.MapInventoryApi();
-        app.MapBillingApi();
-        app.MapSupportTicketsApi();
-        if (CustomHandler.IsActive(app.Configuration))
-        {
-            CustomHandler.MapInvocations(app);
-        }
-    }
-
-    /// <summary>
-    /// host.json and local.settings go below every other source: environment variables and the test host's
-    /// overrides win, as they do under the Functions host.
-    /// </summary>
-    private static void AddFileConfiguration(ConfigurationManager configuration, string contentRoot)
-    {
-        var directories = new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory, contentRoot };
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (HostJson.Find(directories) is { } hostJson)
-        {
-            foreach (var (key, value) in HostJson.Load(hostJson))
-            {
-                values[key] = value;
-            }
-        }
-        foreach (var (key, value) in LocalSettings.Load(Directory.GetCurrentDirectory()))
-        {
-            values[key] = value;
-        }
-        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
+        return services;
     }
 
     private static void AddStorage(IServiceCollection services, IConfiguration configuration)
@@ -235,20 +163,4 @@ public static class AppSetup
         throw new InvalidOperationException(
             "Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__tableServiceUri and __queueServiceUri (or __accountName) for a managed identity.");
     }
-
-    private static string DefaultCode(int? status) => status switch
-    {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        406 => "not_acceptable",
-        409 => "conflict",
-        411 => "length_required",
-        412 => "precondition_failed",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        _ => status >= 500 ? "internal_error" : "error",
-    };
 }

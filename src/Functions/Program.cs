@@ -1,21 +1,16 @@
-using ThreePL.Functions;
-using ThreePL.Functions.Hosting;
+using Microsoft.Azure.Functions.Worker.Builder;
 
-// Build step: write the function.json folders of the Functions package (scripts/publish.sh) and exit.
-if (FunctionManifest.OutputDirectory(args) is { } manifestDirectory)
+namespace ThreePL.Functions;
+
+/// <summary>The isolated worker the Functions host starts in Azure (and <c>func start</c> where Core Tools are installed).</summary>
+public static class Program
 {
-    foreach (var name in FunctionManifest.Emit(args, manifestDirectory))
+    public static void Main(string[] args)
     {
-        Console.WriteLine(name);
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.Services.AddThreePL(builder.Configuration);
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+        builder.Build().Run();
     }
-    return;
 }
-
-var builder = WebApplication.CreateBuilder(args);
-AppSetup.Configure(builder);
-var app = builder.Build();
-AppSetup.Configure(app);
-app.Run();
-
-/// <summary>Exposed for <c>WebApplicationFactory</c> in the tests.</summary>
-public partial class Program;

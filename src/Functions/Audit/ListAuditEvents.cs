@@ -23,8 +23,13 @@ public sealed record AuditEventResponse(
 /// The audit trail: of one connection (<c>?connectionId=</c>, readable by both parties), or of the
 /// caller's own account (key actions) without it.
 /// </summary>
-public sealed class ListAuditEvents(ConnectionAccess access, ConnectionStore connections, AccountStore accounts)
+public sealed class ListAuditEvents(HttpApi api, ConnectionAccess access, ConnectionStore connections, AccountStore accounts)
 {
+    [Function(nameof(ListAuditEvents))]
+    public Task<IResult> RunAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/audit-events")] HttpRequest request) =>
+        api.RunAsync(request, Access.Requires("connections:read"), (Caller caller, CancellationToken ct) => HandleAsync(
+            caller, Query.Text(request, "connectionId"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
+
     public async Task<Results<Ok<Page<AuditEventResponse>>, ProblemHttpResult>> HandleAsync(Caller caller, string? connectionId, string? cursor, int? limit, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
@@ -69,15 +74,4 @@ public sealed class ListAuditEvents(ConnectionAccess access, ConnectionStore con
     }
 
     private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
-}
-
-public static class AuditApi
-{
-    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/v1/audit-events", (HttpContext context, string? connectionId, string? cursor, int? limit, ListAuditEvents handler, CancellationToken ct) =>
-            handler.HandleAsync(context.GetCaller(), connectionId, cursor, limit, ct))
-            .WithTags("Audit").RequirePermission("connections:read").WithName("ListAuditEvents");
-        return app;
-    }
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
 
@@ -24,13 +23,13 @@ public sealed record RecordUsageMessage(string OrderId)
 /// (<c>orderFeeBilledTo</c>: the 3PL of the connection or the merchant) and inserts the line under a key derived
 /// from the order alone, so a re-delivered or re-relayed message finds the row and does nothing.
 /// </summary>
-public sealed class RecordUsageFunction(OrderStore orders, UsageStore usage, TimeProvider time, ILogger<RecordUsageFunction> logger) : IQueueFunction
+public sealed class RecordUsageFunction(OrderStore orders, UsageStore usage, TimeProvider time, ILogger<RecordUsageFunction> logger)
 {
-    public string Name => "RecordUsage";
+    [Function("RecordUsage")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + RecordUsageMessage.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => RecordUsageMessage.Queue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var message = JsonSerializer.Deserialize<RecordUsageMessage>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty billing message.");

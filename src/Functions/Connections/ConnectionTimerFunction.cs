@@ -2,7 +2,6 @@ using System.Text.Json;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage.Queues;
@@ -18,13 +17,13 @@ public sealed class ConnectionTimerFunction(
     ConnectionCommands commands,
     QueueServiceClient queues,
     StorageNames names,
-    TimeProvider time) : IQueueFunction
+    TimeProvider time)
 {
-    public string Name => "ConnectionTimers";
+    [Function("ConnectionTimers")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + ConnectionMessages.TimersQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => ConnectionMessages.TimersQueue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var timer = JsonSerializer.Deserialize<ConnectionTimer>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty timer.");
@@ -55,6 +54,6 @@ public sealed class ConnectionTimerFunction(
     private async Task RearmAsync(ConnectionTimer timer, TimeSpan delay, CancellationToken cancellationToken)
     {
         var capped = delay > ConnectionMessages.MaxQueueDelay ? ConnectionMessages.MaxQueueDelay : delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay;
-        await queues.GetQueueClient(names.Queue(QueueName)).SendMessageAsync(JsonSerializer.Serialize(timer, EventEnvelope.Json), capped, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await queues.GetQueueClient(names.Queue(ConnectionMessages.TimersQueue)).SendMessageAsync(JsonSerializer.Serialize(timer, EventEnvelope.Json), capped, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

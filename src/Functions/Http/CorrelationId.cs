@@ -15,7 +15,8 @@ public static partial class CorrelationId
     public static string Get(HttpContext context) =>
         context.Items.TryGetValue(Header, out var value) && value is string id ? id : context.TraceIdentifier;
 
-    public static IApplicationBuilder UseCorrelationId(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <summary>Chooses the request's id, remembers it for <see cref="Get"/> and echoes it in the response.</summary>
+    public static string Establish(HttpContext context)
     {
         var supplied = context.Request.Headers[Header].ToString();
         var id = supplied.Length is > 0 and <= 64 && SafeId().IsMatch(supplied)
@@ -23,12 +24,8 @@ public static partial class CorrelationId
             : Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
         context.Items[Header] = id;
         context.Response.Headers[Header] = id;
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ThreePL.Request");
-        using (logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id }))
-        {
-            await next(context).ConfigureAwait(false);
-        }
-    });
+        return id;
+    }
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex SafeId();

@@ -1,7 +1,7 @@
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
-using ThreePL.Functions.Hosting;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
 using ThreePL.Functions.Webhooks;
@@ -17,7 +17,6 @@ public sealed class StorageLayout(
     TableServiceClient tables,
     QueueServiceClient queues,
     StorageNames names,
-    IEnumerable<IQueueFunction> functions,
     ILogger<StorageLayout> logger) : IHostedService
 {
     /// <summary>A queue that no function reads: readiness asks its length as the cheapest queue call.</summary>
@@ -65,7 +64,7 @@ public sealed class StorageLayout(
             {
                 await tables.GetTableClient(names.Table(table)).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             }
-            var queueNames = functions.Select(f => f.QueueName).Append(ReadinessQueue).Distinct(StringComparer.Ordinal);
+            var queueNames = QueueBinding.TriggeredQueues.Append(ReadinessQueue).Distinct(StringComparer.Ordinal);
             foreach (var queue in queueNames)
             {
                 await queues.GetQueueClient(names.Queue(queue)).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);

@@ -3,7 +3,6 @@ using ThreePL.Domain.Connections;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
-using ThreePL.Functions.Hosting;
 
 namespace ThreePL.Functions.Messaging;
 
@@ -19,13 +18,13 @@ public sealed class EventDispatcher(
     IEmailSender email,
     SentEmailLog sentEmails,
     Webhooks.WebhookFanOut webhooks,
-    ILogger<EventDispatcher> logger) : IQueueFunction
+    ILogger<EventDispatcher> logger)
 {
-    public string Name => "DispatchEvent";
+    [Function("DispatchEvent")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + EventEnvelope.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => EventEnvelope.Queue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var envelope = EventEnvelope.Parse(trigger.MessageText);
         switch (envelope.Type)

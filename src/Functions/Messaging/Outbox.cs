@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
@@ -37,7 +36,6 @@ public sealed class Outbox(
     TableServiceClient tables,
     QueueServiceClient queues,
     StorageNames names,
-    QueueWakeUp wakeUp,
     OutboxOptions options,
     ILogger<Outbox> logger)
 {
@@ -107,10 +105,6 @@ public sealed class Outbox(
         {
             var queueName = names.Queue(message.Queue);
             await queues.GetQueueClient(queueName).SendMessageAsync(message.Body, message.Delay > TimeSpan.Zero ? message.Delay : null, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (message.Delay <= TimeSpan.Zero)
-            {
-                wakeUp.Notify(queueName);
-            }
         }
         foreach (var message in messages)
         {

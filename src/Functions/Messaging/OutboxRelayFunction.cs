@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ThreePL.Functions.Hosting;
 
 namespace ThreePL.Functions.Messaging;
 
@@ -15,16 +14,16 @@ public interface IOutboxFollowUp
 }
 
 /// <summary>The outbox safety net: re-drives the outbox rows of the partition a message names.</summary>
-public sealed class OutboxRelayFunction(Outbox outbox, IEnumerable<IOutboxFollowUp> followUps) : IQueueFunction
+public sealed class OutboxRelayFunction(Outbox outbox, IEnumerable<IOutboxFollowUp> followUps)
 {
     /// <summary>Tables whose partitions hold outbox rows; a message naming any other is refused.</summary>
     public static readonly IReadOnlySet<string> OutboxTables = new HashSet<string>(StringComparer.Ordinal) { Connections.ConnectionStore.TableName, Orders.OrderStore.TableName };
 
-    public string Name => "OutboxRelay";
+    [Function("OutboxRelay")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + Outbox.RelayQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => Outbox.RelayQueue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var request = JsonSerializer.Deserialize<Outbox.RelayRequest>(trigger.MessageText)
             ?? throw new InvalidOperationException("Empty outbox relay message.");

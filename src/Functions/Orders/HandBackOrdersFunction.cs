@@ -3,7 +3,6 @@ using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Connections;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage.Queues;
@@ -39,13 +38,13 @@ public sealed class HandBackOrdersFunction(
     QueueServiceClient queues,
     StorageNames names,
     OrderOptions options,
-    ILogger<HandBackOrdersFunction> logger) : IQueueFunction
+    ILogger<HandBackOrdersFunction> logger)
 {
-    public string Name => "HandBackOrders";
+    [Function("HandBackOrders")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + OrderMessages.HandbackQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => OrderMessages.HandbackQueue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var message = JsonSerializer.Deserialize<HandBackOrdersPage>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty hand-back message.");
@@ -78,7 +77,7 @@ public sealed class HandBackOrdersFunction(
         if (next is not null)
         {
             var body = JsonSerializer.Serialize(new HandBackOrdersPage(connectionId.Value, next), EventEnvelope.Json);
-            await queues.GetQueueClient(names.Queue(QueueName)).SendMessageAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await queues.GetQueueClient(names.Queue(OrderMessages.HandbackQueue)).SendMessageAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         logger.LogInformation("Hand-back of {ConnectionId}: {Count} orders looked at, {More}", connectionId, rows.Count, next is null ? "done" : "more to come");
     }

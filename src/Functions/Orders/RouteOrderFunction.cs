@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ThreePL.Domain.Common;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
@@ -10,13 +9,13 @@ namespace ThreePL.Functions.Orders;
 /// the order's version: a re-delivered message finds the order past version 1 and does nothing, so an order
 /// is delegated by routing at most once, and a handed-back order is never routed again by an old message.
 /// </summary>
-public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILogger<RouteOrderFunction> logger) : IQueueFunction
+public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILogger<RouteOrderFunction> logger)
 {
-    public string Name => "RouteOrder";
+    [Function("RouteOrder")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + OrderMessages.RoutingQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => OrderMessages.RoutingQueue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var message = JsonSerializer.Deserialize<RouteOrderMessage>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty routing message.");

@@ -21,7 +21,7 @@ public sealed partial class CreateWebhookEndpoint(WebhookStore store, WebhookUrl
     {
         if (caller.Scope is not null)
         {
-            return WebhooksApi.ScopedKeyProblem();
+            return WebhookFunctions.ScopedKeyProblem();
         }
         var errors = new FieldErrors();
         var url = errors.Text("url", request.Url, MaxUrlLength);

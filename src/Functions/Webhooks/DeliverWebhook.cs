@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Connections;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage.Queues;
@@ -35,18 +34,17 @@ public sealed class DeliverWebhook(
     WebhookOptions options,
     QueueServiceClient queues,
     StorageNames names,
-    QueueWakeUp wakeUp,
     TimeProvider time,
-    ILogger<DeliverWebhook> logger) : IQueueFunction
+    ILogger<DeliverWebhook> logger)
 {
     /// <summary>How much longer than the send timeout a claim lasts: reading the target and committing take time too.</summary>
     private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(5);
 
-    public string Name => "DeliverWebhook";
+    [Function("DeliverWebhook")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + DeliveryMessage.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public string QueueName => DeliveryMessage.Queue;
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
         var message = JsonSerializer.Deserialize<DeliveryMessage>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty delivery message.");
@@ -190,10 +188,6 @@ public sealed class DeliverWebhook(
         var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
         var body = JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, delivery.Attempts + 1), EventEnvelope.Json);
         await queue.SendMessageAsync(body, delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (delay == TimeSpan.Zero)
-        {
-            wakeUp.Notify(queue.Name);
-        }
     }
 
     /// <summary>The scheduled delay with ±jitter; a receiver's <c>Retry-After</c> can only lengthen it, up to the cap.</summary>
@@ -247,6 +241,5 @@ public sealed class DeliverWebhook(
         var envelope = new EventEnvelope(id, WebhookFanOut.EndpointDisabledType, time.GetUtcNow(), isEndpoint ? null : delivery.Destination, null,
             [delivery.OwnerAccountId.Value], data);
         await queues.GetQueueClient(names.Queue(EventEnvelope.Queue)).SendMessageAsync(JsonSerializer.Serialize(envelope, EventEnvelope.Json), cancellationToken: cancellationToken).ConfigureAwait(false);
-        wakeUp.Notify(names.Queue(EventEnvelope.Queue));
     }
 }

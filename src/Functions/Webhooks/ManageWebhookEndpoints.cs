@@ -10,7 +10,7 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
     {
         if (caller.Scope is not null)
         {
-            return WebhooksApi.ScopedKeyProblem();
+            return WebhookFunctions.ScopedKeyProblem();
         }
         var endpoints = await store.ListEndpointsAsync(caller.AccountId, cancellationToken).ConfigureAwait(false);
         var health = await Task.WhenAll(endpoints.Select(e => store.GetHealthAsync(e.Id, cancellationToken))).ConfigureAwait(false);
@@ -21,7 +21,7 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
     {
         if (caller.Scope is not null)
         {
-            return WebhooksApi.ScopedKeyProblem();
+            return WebhookFunctions.ScopedKeyProblem();
         }
         var endpoint = WebhookStore.IsEndpointId(id) ? await store.GetEndpointAsync(caller.AccountId, id, cancellationToken).ConfigureAwait(false) : null;
         if (endpoint is null)
@@ -35,7 +35,7 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
     {
         if (caller.Scope is not null)
         {
-            return WebhooksApi.ScopedKeyProblem();
+            return WebhookFunctions.ScopedKeyProblem();
         }
         return WebhookStore.IsEndpointId(id) && await store.DeleteEndpointAsync(caller.AccountId, id, cancellationToken).ConfigureAwait(false)
             ? TypedResults.NoContent()

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Common;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
@@ -19,7 +18,7 @@ public sealed record RecoverWebhookDeliveriesResponse(int Retried, bool Truncate
 /// re-enables a disabled destination. The attempt message goes out before the state is marked pending, so
 /// a crash in between still retries (the worker runs a manual message whatever the status says).
 /// </summary>
-public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient queues, StorageNames names, QueueWakeUp wakeUp, TimeProvider time)
+public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient queues, StorageNames names, TimeProvider time)
 {
     public const int MaxRecover = 1000;
 
@@ -63,7 +62,7 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
         }
         if (caller.Scope is { } scope && request.ConnectionId != scope.Value)
         {
-            return WebhooksApi.ScopedKeyProblem();
+            return WebhookFunctions.ScopedKeyProblem();
         }
         var destination = request.EndpointId ?? request.ConnectionId!;
         if (request.EndpointId is not null && await store.GetEndpointAsync(caller.AccountId, request.EndpointId, cancellationToken).ConfigureAwait(false) is null)
@@ -98,7 +97,6 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
         await store.ResetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
         var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
         await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, delivery.Attempts + 1, Manual: true), EventEnvelope.Json), cancellationToken: cancellationToken).ConfigureAwait(false);
-        wakeUp.Notify(queue.Name);
         var pending = delivery with { Status = DeliveryStatus.Pending, RoundStart = delivery.Attempts, NextAttemptAt = time.GetUtcNow(), FailureReason = null };
         try
         {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Connections;
-using ThreePL.Functions.Hosting;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Storage.Queues;
@@ -31,7 +30,6 @@ public sealed class WebhookFanOut(
     ConnectionStore connections,
     QueueServiceClient queues,
     StorageNames names,
-    QueueWakeUp wakeUp,
     TimeProvider time)
 {
     public const string EndpointDisabledType = "webhook_endpoint.disabled";
@@ -77,10 +75,6 @@ public sealed class WebhookFanOut(
             {
                 await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, 1), EventEnvelope.Json), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-        }
-        if (destinations.Count > 0)
-        {
-            wakeUp.Notify(queue.Name);
         }
     }
 }

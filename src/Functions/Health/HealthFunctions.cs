@@ -12,19 +12,19 @@ public sealed record HealthResponse(string Status);
 /// <c>/healthz</c> says the process answers; <c>/readyz</c> says it can do its work, which here means both
 /// storage services answer a cheap read within a few seconds.
 /// </summary>
-public static class HealthApi
+public sealed class HealthFunctions(HttpApi api, AccountStore accounts, QueueServiceClient queues, StorageNames names, StorageLayout layout, ILogger<HealthFunctions> logger)
 {
     private static readonly TimeSpan ReadinessBudget = TimeSpan.FromSeconds(5);
 
-    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithTags("Health").WithName("Liveness");
-        app.MapGet("/readyz", ReadyAsync).WithTags("Health").WithName("Readiness");
-        return app;
-    }
+    [Function("Liveness")]
+    public Task<IResult> LivenessAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "healthz")] HttpRequest request) =>
+        api.RunPublicAsync(request, _ => Task.FromResult(TypedResults.Ok(new HealthResponse("ok"))));
 
-    private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(
-        AccountStore accounts, QueueServiceClient queues, StorageNames names, StorageLayout layout, ILoggerFactory loggers, CancellationToken cancellationToken)
+    [Function("Readiness")]
+    public Task<IResult> ReadinessAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "readyz")] HttpRequest request) =>
+        api.RunPublicAsync(request, ReadyAsync);
+
+    private async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(CancellationToken cancellationToken)
     {
         if (!layout.IsReady)
         {
@@ -40,7 +40,7 @@ public static class HealthApi
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            loggers.CreateLogger("ThreePL.Readiness").LogWarning(ex, "Storage is not reachable");
+            logger.LogWarning(ex, "Storage is not reachable");
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable.");
         }
     }

@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace ThreePL.Functions.Http;
+
+/// <summary>
+/// The OpenAPI document, a reviewed contract file (<c>Http/OpenApi/v1.json</c>) that a test holds against
+/// the functions the Worker SDK lists in <c>functions.metadata</c>: every documented operation has exactly one
+/// function and every HTTP function under <c>v1/</c> is documented. <c>servers</c> is
+/// <c>ThreePL:PublicBaseUrl</c>, never the request's Host.
+/// </summary>
+public sealed class ApiDocumentFunctions(HttpApi api, IConfiguration configuration)
+{
+    public const string ResourceName = "ThreePL.OpenApi.v1.json";
+
+    [Function("OpenApiDocument")]
+    public Task<IResult> OpenApiDocumentAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi/v1.json")] HttpRequest request) =>
+        api.RunPublicAsync(request, _ =>
+        {
+            var document = Load();
+            var server = configuration["ThreePL:PublicBaseUrl"] ?? AppSetup.DefaultUrl;
+            document["servers"] = new JsonArray(new JsonObject { ["url"] = server });
+            return Task.FromResult(Results.Text(document.ToJsonString(), "application/json"));
+        });
+
+    /// <summary>The committed document, without <c>servers</c>.</summary>
+    public static JsonObject Load()
+    {
+        using var stream = typeof(ApiDocumentFunctions).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The OpenAPI document {ResourceName} is not embedded.");
+        return JsonNode.Parse(stream)?.AsObject() ?? throw new InvalidOperationException("The OpenAPI document is empty.");
+    }
+}
+
+/// <summary>
+/// Any other path under <c>v1/</c>: authenticated like the rest (so the API's shape is not probed without a
+/// key), then a 404 problem. Literal and parameter routes of the real functions take precedence over this
+/// catch-all in both hosts.
+/// </summary>
+public sealed class UnknownRouteFunctions(HttpApi api)
+{
+    [Function("UnknownRoute")]
+    public Task<IResult> UnknownRouteAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "v1/{*path}")] HttpRequest request) =>
+        api.RunAsync(request, Access.AnyKey, (Caller _, CancellationToken _) =>
+            Task.FromResult(Problems.Create(StatusCodes.Status404NotFound, "not_found", "No such endpoint.")));
+}

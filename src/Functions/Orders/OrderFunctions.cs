@@ -1,0 +1,79 @@
+using ThreePL.Domain.Connections;
+using ThreePL.Domain.Orders;
+using ThreePL.Functions.Http;
+
+namespace ThreePL.Functions.Orders;
+
+public sealed class OrderFunctions(
+    HttpApi api,
+    SubmitOrder submit,
+    ListOrders list,
+    GetOrder get,
+    DelegateOrder delegateOrder,
+    ChangeOrderStatus change,
+    PutRoutingRules putRoutingRules,
+    PutCarrierAccounts putCarrierAccounts,
+    RoutingStore routing)
+{
+    private static readonly Access Read = Access.Requires("orders:read");
+    private static readonly Access Write = Access.Requires("orders:write");
+    private static readonly Access Ship = Access.Requires("shipments:write");
+
+    [Function(nameof(SubmitOrder))]
+    public Task<IResult> SubmitOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders")] HttpRequest request) =>
+        api.RunAsync(request, Write, (Caller caller, SubmitOrderRequest body, CancellationToken ct) => submit.HandleAsync(caller, body, ct));
+
+    [Function(nameof(ListOrders))]
+    public Task<IResult> ListOrdersAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/orders")] HttpRequest request) =>
+        api.RunAsync(request, Read, (Caller caller, CancellationToken ct) => list.HandleAsync(
+            caller, Query.Text(request, "status"), Query.Text(request, "connectionId"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
+
+    [Function(nameof(GetOrder))]
+    public Task<IResult> GetOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/orders/{id}")] HttpRequest request, string id) =>
+        api.RunAsync(request, Read, (Caller caller, CancellationToken ct) => get.HandleAsync(caller, id, ct));
+
+    [Function(nameof(DelegateOrder))]
+    public Task<IResult> DelegateOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/delegate")] HttpRequest request, string id) =>
+        api.RunAsync(request, Write, (Caller caller, DelegateOrderRequest body, CancellationToken ct) => delegateOrder.HandleAsync(caller, id, body, ct));
+
+    [Function("CancelOrder")]
+    public Task<IResult> CancelOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/cancel")] HttpRequest request, string id) =>
+        Transition(request, id, Write, Party.Merchant, (o, now) => o.Cancel(now));
+
+    [Function("AcceptOrderCancellation")]
+    public Task<IResult> AcceptOrderCancellationAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/cancellation/accept")] HttpRequest request, string id) =>
+        Transition(request, id, Write, Party.ThreePl, (o, now) => o.AcceptCancellation(now));
+
+    [Function("RejectOrderCancellation")]
+    public Task<IResult> RejectOrderCancellationAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/cancellation/reject")] HttpRequest request, string id) =>
+        Transition(request, id, Write, Party.ThreePl, (o, now) => o.RejectCancellation(now));
+
+    [Function("StartOrder")]
+    public Task<IResult> StartOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/start")] HttpRequest request, string id) =>
+        Transition(request, id, Ship, Party.ThreePl, (o, now) => o.Start(now));
+
+    [Function("ShipOrder")]
+    public Task<IResult> ShipOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/ship")] HttpRequest request, string id) =>
+        api.RunAsync(request, Ship, (Caller caller, ShipOrderRequest body, CancellationToken ct) => change.ShipAsync(caller, id, body, ct));
+
+    [Function(nameof(PutRoutingRules))]
+    public Task<IResult> PutRoutingRulesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/routing-rules")] HttpRequest request) =>
+        api.RunAsync(request, Write, (Caller caller, PutRoutingRulesRequest body, CancellationToken ct) => putRoutingRules.HandleAsync(caller, body, ct));
+
+    [Function("GetRoutingRules")]
+    public Task<IResult> GetRoutingRulesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/routing-rules")] HttpRequest request) =>
+        api.RunAsync(request, Read, async (Caller caller, CancellationToken ct) =>
+            TypedResults.Ok(await routing.GetRulesAsync(caller.AccountId, ct).ConfigureAwait(false)));
+
+    [Function(nameof(PutCarrierAccounts))]
+    public Task<IResult> PutCarrierAccountsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/carrier-accounts")] HttpRequest request) =>
+        api.RunAsync(request, Ship, (Caller caller, PutCarrierAccountsRequest body, CancellationToken ct) => putCarrierAccounts.HandleAsync(caller, body, ct));
+
+    [Function("GetCarrierAccounts")]
+    public Task<IResult> GetCarrierAccountsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/carrier-accounts")] HttpRequest request) =>
+        api.RunAsync(request, Read, async (Caller caller, CancellationToken ct) =>
+            TypedResults.Ok(new CarrierAccountsResponse(await routing.GetCarrierAccountsAsync(caller.AccountId, ct).ConfigureAwait(false))));
+
+    private Task<IResult> Transition(HttpRequest request, string id, Access access, Party party, Func<Order, DateTimeOffset, Domain.Common.Outcome<OrderEvent>> transition) =>
+        api.RunAsync(request, access, (Caller caller, CancellationToken ct) => change.HandleAsync(caller, id, party, transition, ct));
+}
