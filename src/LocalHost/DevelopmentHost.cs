@@ -1,0 +1,115 @@
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration.Memory;
+using ThreePL.Functions;
+
+namespace ThreePL.LocalHost;
+
+/// <summary>
+/// Runs the Functions app's own function classes where the Functions host cannot run (here, on CI, on a
+/// newcomer's machine), driven by the <c>functions.metadata</c> the Worker SDK generates: an ASP.NET Core route
+/// per HTTP function and a queue pump per queue function. It adds no behaviour of its own: authentication,
+/// problems, limits and logging scopes are in the functions' code, which both hosts run. Never deployed.
+/// </summary>
+public static class DevelopmentHost
+{
+    public const string ListenersSetting = "ThreePL:Hosting:Listeners";
+
+    public static void Main(string[] args) => Build(args).Run();
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        AddFileConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
+        builder.WebHost.UseUrls(builder.Configuration["ThreePL:Urls"] ?? AppSetup.DefaultUrl);
+        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+
+        var functions = FunctionMetadata.LoadDefault().Select(f => new FunctionInvoker(f)).ToList();
+        var unsupported = functions.Where(f => f.Metadata.Trigger.Type is not ("httpTrigger" or "queueTrigger")).Select(f => $"{f.Metadata.Name} ({f.Metadata.Trigger.Type})").ToList();
+        if (unsupported.Count > 0)
+        {
+            throw new NotSupportedException($"The development host runs HTTP and queue triggers only; add support before adding: {string.Join(", ", unsupported)}.");
+        }
+        builder.Services.AddThreePL(builder.Configuration);
+        // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working).
+        if (builder.Configuration.GetValue<bool?>(ListenersSetting) != false)
+        {
+            var queueFunctions = functions.Where(f => f.Metadata.Trigger.Type == "queueTrigger").ToList();
+            builder.Services.AddSingleton(QueueHostOptions.FromConfiguration(builder.Configuration));
+            builder.Services.AddHostedService(sp => new QueuePump(
+                queueFunctions,
+                TriggerQueues(builder.Configuration),
+                builder.Configuration,
+                sp.GetRequiredService<QueueHostOptions>(),
+                sp.GetRequiredService<IServiceScopeFactory>(),
+                sp.GetRequiredService<ILogger<QueuePump>>()));
+        }
+
+        var app = builder.Build();
+        foreach (var function in functions.Where(f => f.Metadata.Trigger.Type == "httpTrigger"))
+        {
+            MapHttp(app, function);
+        }
+        return app;
+    }
+
+    private static void MapHttp(WebApplication app, FunctionInvoker function)
+    {
+        var trigger = function.Metadata.Trigger;
+        var methods = (trigger.Methods ?? ["get", "post", "put", "patch", "delete"]).Select(m => m.ToUpperInvariant()).ToArray();
+        app.MapMethods("/" + trigger.Route, methods, async context =>
+        {
+            var returned = await function.InvokeAsync(context.RequestServices, new InvocationInput(context, null, context.RequestAborted)).ConfigureAwait(false);
+            switch (returned)
+            {
+                case IResult result:
+                    await result.ExecuteAsync(context).ConfigureAwait(false);
+                    break;
+                case null:
+                    break;
+                default:
+                    throw new NotSupportedException($"Function {function.Metadata.Name} returned {returned.GetType().Name}; HTTP functions return IResult.");
+            }
+        }).WithDisplayName(function.Metadata.Name);
+    }
+
+    /// <summary>
+    /// The queue trigger's own client, as the Functions host has its own: from the <c>AzureWebJobsStorage</c>
+    /// connection string, base64 like the host, at the newest service version Azurite accepts.
+    /// </summary>
+    private static QueueServiceClient TriggerQueues(IConfiguration configuration)
+    {
+        var connectionString = configuration["AzureWebJobsStorage"];
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            throw new InvalidOperationException("The development host needs AzureWebJobsStorage as a connection string (Azurite's, locally).");
+        }
+        return new QueueServiceClient(connectionString, new QueueClientOptions(QueueClientOptions.ServiceVersion.V2026_06_06)
+        {
+            MessageEncoding = QueueMessageEncoding.Base64,
+        });
+    }
+
+    /// <summary>
+    /// host.json and local.settings go below every other source: environment variables and the test host's
+    /// overrides win, as they do under the Functions host.
+    /// </summary>
+    private static void AddFileConfiguration(ConfigurationManager configuration, string contentRoot)
+    {
+        var directories = new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory, contentRoot };
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (HostJson.Find(directories) is { } hostJson)
+        {
+            foreach (var (key, value) in HostJson.Load(hostJson))
+            {
+                values[key] = value;
+            }
+        }
+        foreach (var (key, value) in LocalSettings.Load(Directory.GetCurrentDirectory()))
+        {
+            values[key] = value;
+        }
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
+    }
+}
