@@ -10,9 +10,13 @@ namespace ThreePL.LocalHost;
 /// per HTTP function and a queue pump per queue function. It adds no behaviour of its own: authentication,
 /// problems, limits and logging scopes are in the functions' code, which both hosts run. Never deployed.
 /// </summary>
-public static class DevelopmentHost
+public sealed class DevelopmentHost
 {
     public const string ListenersSetting = "ThreePL:Hosting:Listeners";
+
+    private DevelopmentHost()
+    {
+    }
 
     public static void Main(string[] args) => Build(args).Run();
 

@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using ThreePL.Functions.Hosting;
+using ThreePL.Functions.Billing;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Storage.Queues;
 using ThreePL.Functions.Storage.Tables;
@@ -119,10 +120,10 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
         {
             await queue.SendMessageAsync(message);
         }
-        var function = _app.Services.GetServices<IQueueFunction>().Single(f => f.QueueName == "billing");
+        var function = ActivatorUtilities.CreateInstance<RecordUsageFunction>(_app.Services);
         for (var i = 0; i < 3; i++)
         {
-            await function.RunAsync(new QueueTrigger(message, "redelivered-" + i, 2 + i, DateTimeOffset.UtcNow), CancellationToken.None);
+            await function.HandleAsync(new QueueDelivery(message, "redelivered-" + i, 2 + i, DateTimeOffset.UtcNow), CancellationToken.None);
         }
         await Eventually.True(async () => await queue.GetApproximateMessagesCountAsync() == 0, "the re-sent billing messages to be consumed");
 

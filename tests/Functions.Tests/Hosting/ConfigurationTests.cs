@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using ThreePL.Functions.Hosting;
+using ThreePL.LocalHost;
 
 namespace ThreePL.Functions.Tests.Hosting;
 
@@ -38,28 +38,13 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void The_repository_host_json_is_a_custom_handler_with_forwarding()
+    public void The_repository_host_json_routes_at_the_root_and_reads_base64_queues()
     {
         var path = HostJson.Find(AppContext.BaseDirectory);
         Assert.NotNull(path);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(HostJson.Load(path!)).Build();
-        Assert.Equal("true", configuration["AzureFunctionsJobHost:customHandler:enableForwardingHttpRequest"]);
-        Assert.Equal("ThreePL.Functions", configuration["AzureFunctionsJobHost:customHandler:description:defaultExecutablePath"]);
+        Assert.Null(configuration["AzureFunctionsJobHost:customHandler:description:defaultExecutablePath"]);
         Assert.Equal("", configuration["AzureFunctionsJobHost:extensions:http:routePrefix"]);
+        Assert.Equal("base64", configuration["AzureFunctionsJobHost:extensions:queues:messageEncoding"]);
     }
-
-    [Theory]
-    [InlineData("*/10 * * * * *", 10)]
-    [InlineData("0 */5 * * * *", 300)]
-    [InlineData("0 0 */2 * * *", 7200)]
-    public void Timer_schedules_map_to_periods(string schedule, int seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), TimerSchedule.Period(schedule));
-
-    [Theory]
-    [InlineData("0 30 9 * * *")]
-    [InlineData("*/5 * * * *")]
-    [InlineData("0 */5 * * * 1-5")]
-    [InlineData("*/0 * * * * *")]
-    public void Unsupported_timer_schedules_fail_loudly(string schedule) =>
-        Assert.Throws<FormatException>(() => TimerSchedule.Period(schedule));
 }

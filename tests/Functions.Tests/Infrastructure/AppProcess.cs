@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace ThreePL.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The real app as a separate process (`dotnet ThreePL.Functions.dll` from the test output), so a test can
+/// The real app as a separate process (`dotnet ThreePL.LocalHost.dll`, the development host, from the test output), so a test can
 /// kill it with SIGKILL at any moment, as a crashing host would, and start it again on the same storage.
 /// </summary>
 public sealed class AppProcess : IDisposable
@@ -32,7 +32,7 @@ public sealed class AppProcess : IDisposable
     /// <summary>Starts the app with <paramref name="settings"/> as environment variables and waits for /healthz.</summary>
     public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int port, string workingDirectory)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "ThreePL.Functions.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "ThreePL.LocalHost.dll");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             WorkingDirectory = workingDirectory,

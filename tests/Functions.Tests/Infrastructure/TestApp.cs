@@ -12,7 +12,7 @@ namespace ThreePL.Functions.Tests.Infrastructure;
 /// The real app against the shared Azurite, isolated from every other test by its own storage prefix.
 /// Settings and extra services (test functions, a fake clock) are given per test.
 /// </summary>
-public sealed class TestApp : WebApplicationFactory<Program>
+public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.DevelopmentHost>
 {
     public const string AdminKey = "test-admin-key";
 
