@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace ThreePL.Functions.Http;
 
@@ -33,14 +34,33 @@ public sealed class ApiDocumentFunctions(HttpApi api, IConfiguration configurati
 
 /// <summary>
 /// Any other path under <c>v1/</c>: authenticated like the rest (so the API's shape is not probed without a
-/// key), then a 404 problem. Literal and parameter routes of the real functions take precedence over this
-/// catch-all in both hosts.
+/// key), then 405 with <c>Allow</c> when the document has the path with other methods, else 404. Literal and
+/// parameter routes of the real functions take precedence over this catch-all in both hosts.
 /// </summary>
 public sealed class UnknownRouteFunctions(HttpApi api)
 {
+    private static readonly Lazy<IReadOnlyList<(Regex Path, string[] Methods)>> s_paths = new(DocumentedPaths);
+
     [Function("UnknownRoute")]
     public Task<IResult> UnknownRouteAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "v1/{*path}")] HttpRequest request) =>
         api.RunAsync(request, Access.AnyKey, (Caller _, CancellationToken _) =>
-            Task.FromResult(Problems.Create(StatusCodes.Status404NotFound, "not_found", "No such endpoint.")));
+        {
+            var path = request.Path.Value ?? "";
+            var allowed = s_paths.Value.Where(p => p.Path.IsMatch(path)).SelectMany(p => p.Methods).Distinct().ToArray();
+            if (allowed.Length == 0)
+            {
+                return Task.FromResult(Problems.Create(StatusCodes.Status404NotFound, "not_found", "No such endpoint."));
+            }
+            request.HttpContext.Response.Headers.Allow = string.Join(", ", allowed);
+            return Task.FromResult(Problems.Create(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "The method is not allowed on this endpoint.",
+                $"Allowed: {string.Join(", ", allowed)}."));
+        });
+
+    private static IReadOnlyList<(Regex Path, string[] Methods)> DocumentedPaths() =>
+        (ApiDocumentFunctions.Load()["paths"]?.AsObject() ?? [])
+            .Select(p => (
+                new Regex("^" + Regex.Replace(Regex.Escape(p.Key), @"\\\{[^}]+\}", "[^/]+") + "$", RegexOptions.CultureInvariant),
+                p.Value!.AsObject().Select(m => m.Key.ToUpperInvariant()).ToArray()))
+            .ToList();
 }

@@ -17,6 +17,7 @@ public static class Query
         }
         return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw new ApiProblemException(Problems.Validation(name, "Must be an integer."));
+            : throw new ApiProblemException(Problems.Create(StatusCodes.Status400BadRequest, "bad_request", "The request could not be read.",
+                $"Query parameter '{name}' must be an integer.", new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [name] = ["Must be an integer."] } }));
     }
 }
