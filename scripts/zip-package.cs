@@ -1,5 +1,5 @@
-// Zips a directory for scripts/publish.sh on machines without `zip`, keeping Unix file modes (the Functions
-// host must find ThreePL.Functions executable). Usage: dotnet run --file scripts/zip-package.cs -- DIR ZIP
+// Zips a directory for scripts/publish.sh on machines without `zip`, keeping Unix file modes as zip(1) does, and
+// hidden entries such as .azurefunctions/. Usage: dotnet run --file scripts/zip-package.cs -- DIR ZIP
 #:property PublishAot=false
 using System.IO.Compression;
 

@@ -1,5 +1,6 @@
-// ThreePL Connect in one resource group: storage (tables, queues, host blobs), a Flex Consumption Function App
-// running the custom handler as a user-assigned identity, Key Vault for secrets, Log Analytics + Application Insights.
+// ThreePL Connect in one resource group: storage (tables, queues, blobs for the host, Durable Functions and the
+// deployment package), a Flex Consumption Function App running the .NET isolated worker as a user-assigned
+// identity, Key Vault for secrets, Log Analytics + Application Insights.
 // Deploy: see docs/operations.md. Secrets come in as secure parameters and are stored only in Key Vault.
 targetScope = 'resourceGroup'
 
@@ -71,9 +72,6 @@ param maximumInstanceCount int = 100
   4096
 ])
 param instanceMemoryMB int = 2048
-
-@description('Version of the custom-handler stack in functionAppConfig.runtime (the regional Flex catalog lists it).')
-param customRuntimeVersion string = '1.0'
 
 @description('Days to keep logs and telemetry in Log Analytics.')
 @minValue(30)
@@ -197,15 +195,12 @@ module functionApp 'modules/functionApp.bicep' = {
     planId: plan.outputs.id
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
     keyVaultUri: keyVault.outputs.uri
-    adminKeySecretName: keyVault.outputs.adminKeySecretName
-    signingKeySecretName: keyVault.outputs.signingKeySecretName
-    smtpPasswordSecretName: keyVault.outputs.smtpPasswordSecretName
+    secretNames: keyVault.outputs.secretNames
     useSmtpPassword: hasSmtpPassword
     appInsightsName: appInsights.outputs.name
     publicBaseUrl: publicBaseUrl
@@ -216,7 +211,6 @@ module functionApp 'modules/functionApp.bicep' = {
     otlpEndpoint: otlpEndpoint
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    customRuntimeVersion: customRuntimeVersion
     tags: allTags
   }
   // The host starts reading storage and Key Vault as soon as the site exists: grant the roles first.
@@ -231,7 +225,7 @@ output appUrl string = 'https://${functionApp.outputs.defaultHostName}'
 @description('Function App name, for az functionapp deploy.')
 output functionAppName string = functionApp.outputs.name
 
-@description('Storage account name (tables, queues, poison queues).')
+@description('Storage account name (tables, queues, poison queues, Durable Functions\' task hub, deployment package).')
 output storageAccountName string = storage.outputs.name
 
 @description('Key Vault name, for secret rotation.')

@@ -1,6 +1,9 @@
-// The Function App on the Flex Consumption plan running our custom handler (ThreePL.Functions, see host.json).
-// It runs as the user-assigned identity: the host and the app reach storage with it (no keys), and Key Vault
-// references in app settings are resolved with it (keyVaultReferenceIdentity).
+// The Function App on the Flex Consumption plan running the .NET isolated worker (the Worker SDK's
+// functions.metadata tells the host which functions exist). It runs as the user-assigned identity: the host, the
+// worker and Durable Functions reach storage with it (no keys), the platform pulls the deployment package with it,
+// and Key Vault references in app settings are resolved with it (keyVaultReferenceIdentity).
+
+import { secretNamesType } from 'keyVault.bicep'
 
 @description('Name of the Function App (also the default host name prefix).')
 param name string
@@ -17,9 +20,6 @@ param identityId string
 @description('Client id of the user-assigned managed identity.')
 param identityClientId string
 
-@description('Name of the storage account.')
-param storageAccountName string
-
 @description('Blob endpoint of the storage account (https://<account>.blob.core.windows.net/).')
 param blobEndpoint string
 
@@ -35,14 +35,8 @@ param deploymentContainerName string
 @description('Key Vault URI (https://<vault>.vault.azure.net/).')
 param keyVaultUri string
 
-@description('Name of the operator key secret in Key Vault.')
-param adminKeySecretName string
-
-@description('Name of the signing key secret in Key Vault.')
-param signingKeySecretName string
-
-@description('Name of the SMTP password secret in Key Vault.')
-param smtpPasswordSecretName string
+@description('Names of the app\'s secrets in Key Vault.')
+param secretNames secretNamesType
 
 @description('Whether the SMTP password secret exists (and the app setting should reference it).')
 param useSmtpPassword bool
@@ -80,9 +74,6 @@ param maximumInstanceCount int
   4096
 ])
 param instanceMemoryMB int
-
-@description('Version of the custom-handler runtime stack on Flex Consumption.')
-param customRuntimeVersion string
 
 @description('Tags for the resource.')
 param tags object
@@ -128,30 +119,30 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
       // Flex Consumption takes the stack from here; FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION
-      // are not allowed as app settings on this plan.
+      // are not allowed as app settings on this plan. The version follows the app's TargetFramework (net10.0).
       runtime: {
-        name: 'custom'
-        version: customRuntimeVersion
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }
 }
 
 var baseSettings = {
-  // The Functions host's own storage (leases, keys, queue triggers): identity-based, no key.
-  AzureWebJobsStorage__accountName: storageAccountName
+  // One identity-based connection, no key, for the host (leases, keys, queue triggers), Durable Functions' Azure
+  // Storage backend (blob leases, control and work-item queues, history and instance tables) and our app
+  // (AppSetup.CreateStorageAccount: ManagedIdentityCredential(clientId)). Durable needs all three services.
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
-  // Read by the host and by our app (AppSetup.CreateStorageAccount: ManagedIdentityCredential(clientId)).
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   ThreePL__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
   // Versionless references: a new secret version is picked up on restart (or within 24 hours).
-  ThreePL__AdminKey: '@Microsoft.KeyVault(${keyVaultReference}/${adminKeySecretName}/)'
-  ThreePL__SigningKey: '@Microsoft.KeyVault(${keyVaultReference}/${signingKeySecretName}/)'
+  ThreePL__AdminKey: '@Microsoft.KeyVault(${keyVaultReference}/${secretNames.adminKey}/)'
+  ThreePL__SigningKey: '@Microsoft.KeyVault(${keyVaultReference}/${secretNames.signingKey}/)'
 }
 
 var smtpSettings = empty(smtpHost) ? {} : {
@@ -162,7 +153,7 @@ var smtpSettings = empty(smtpHost) ? {} : {
 }
 
 var smtpPasswordSettings = !useSmtpPassword ? {} : {
-  ThreePL__Email__Smtp__Password: '@Microsoft.KeyVault(${keyVaultReference}/${smtpPasswordSecretName}/)'
+  ThreePL__Email__Smtp__Password: '@Microsoft.KeyVault(${keyVaultReference}/${secretNames.smtpPassword}/)'
 }
 
 var otlpSettings = empty(otlpEndpoint) ? {} : {

@@ -31,6 +31,20 @@ param storeSmtpPassword bool
 @description('Tags for the resource.')
 param tags object
 
+@export()
+@description('Names of the app\'s secrets in the vault; the Function App builds its Key Vault references from them.')
+type secretNamesType = {
+  adminKey: string
+  signingKey: string
+  smtpPassword: string
+}
+
+var names secretNamesType = {
+  adminKey: 'threepl-admin-key'
+  signingKey: 'threepl-signing-key'
+  smtpPassword: 'threepl-smtp-password'
+}
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -50,7 +64,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 
   resource adminKeySecret 'secrets' = {
-    name: 'threepl-admin-key'
+    name: names.adminKey
     properties: {
       value: adminKey
       contentType: 'text/plain'
@@ -58,7 +72,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 
   resource signingKeySecret 'secrets' = {
-    name: 'threepl-signing-key'
+    name: names.signingKey
     properties: {
       value: signingKey
       contentType: 'text/plain'
@@ -66,7 +80,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 
   resource smtpPasswordSecret 'secrets' = if (storeSmtpPassword) {
-    name: 'threepl-smtp-password'
+    name: names.smtpPassword
     properties: {
       value: smtpPassword
       contentType: 'text/plain'
@@ -77,6 +91,5 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 output name string = vault.name
 output id string = vault.id
 output uri string = vault.properties.vaultUri
-output adminKeySecretName string = 'threepl-admin-key'
-output signingKeySecretName string = 'threepl-signing-key'
-output smtpPasswordSecretName string = 'threepl-smtp-password'
+// Names, never values: outputs stay readable in the deployment history by anyone with Reader access.
+output secretNames secretNamesType = names

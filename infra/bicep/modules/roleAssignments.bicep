@@ -33,8 +33,11 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
-// Tables: our data. Queues: our messages and the host's queue triggers (including <queue>-poison).
-// Blobs: the host's leases and keys (azure-webjobs-hosts, azure-webjobs-secrets) and the deployment package.
+// Tables: our data and Durable's history and instances. Queues: our messages, the host's queue triggers
+// (including <queue>-poison) and Durable's control and work-item queues. Blobs: the host's leases and keys
+// (azure-webjobs-hosts, azure-webjobs-secrets), Durable's partition leases and large payloads, and the deployment
+// package the platform pulls. Blob Data Owner is the role the Functions docs name for host storage (read and write
+// blobs, create containers); it includes the Blob Data Contributor rights Durable Functions asks for.
 var storageRoles = [
   roles.storageTableDataContributor
   roles.storageQueueDataContributor

@@ -1,5 +1,6 @@
-// The storage account: our tables and queues, the Functions host's blobs (leases, keys) and the deployment
-// package container. Shared-key access is off: everything authenticates with Entra ID (managed identity).
+// The storage account: our tables and queues, the Functions host's blobs (leases, keys), Durable Functions' task
+// hub (blobs, queues and tables; named in host.json) and the deployment package container. Shared-key access is
+// off: everything authenticates with Entra ID (managed identity).
 
 @description('Name of the storage account (3-24 lower-case letters and digits, globally unique).')
 @minLength(3)
