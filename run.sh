@@ -11,7 +11,7 @@ queue_port="${AZURITE_QUEUE_PORT:-10001}"
 mkdir -p .data/azurite/table .data/azurite/queue .data/mail
 
 echo "==> Building"
-dotnet build src/Functions/ThreePL.Functions.csproj -c Debug -nologo -v quiet
+dotnet build src/LocalHost/ThreePL.LocalHost.csproj -c Debug -nologo -v quiet
 
 echo "==> Starting Azurite (tables :$table_port, queues :$queue_port)"
 # Separate processes: a queue clean-up pause in Azurite then does not freeze table requests.
@@ -29,4 +29,5 @@ dev_key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTO
 export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$dev_key;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue_port/devstoreaccount1;"
 
 echo "==> ThreePL Connect on ${ThreePL__Urls:-http://127.0.0.1:7071} (Ctrl+C to stop)"
-dotnet src/Functions/bin/Debug/net10.0/ThreePL.Functions.dll
+# The Functions host cannot be installed here; the development host runs the same function classes.
+dotnet src/LocalHost/bin/Debug/net10.0/ThreePL.LocalHost.dll
