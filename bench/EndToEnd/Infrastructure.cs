@@ -7,7 +7,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using ThreePL.Functions.Storage;
 using ThreePL.Functions.Tests.Webhooks;
 
 namespace ThreePL.Bench.EndToEnd;

@@ -5,8 +5,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ThreePL.Functions.Storage;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Bench.EndToEnd;
 
@@ -322,7 +322,7 @@ public sealed class Monitor(int appPid, Azurite azurite, string prefix)
         {
             try
             {
-                total += await _queues.GetQueueClient(prefix + queue).GetApproximateMessagesCountAsync();
+                total += await _queues.GetQueueClient(prefix + queue).ApproximateCountAsync();
             }
             catch (Azure.RequestFailedException)
             {

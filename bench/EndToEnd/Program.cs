@@ -7,9 +7,9 @@ using System.Text.Json;
 using Azure;
 using Azure.Core;
 using ThreePL.Functions;
-using ThreePL.Functions.Storage;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 using ThreePL.Functions.Tests.Orders;
 
 namespace ThreePL.Bench.EndToEnd;
@@ -514,7 +514,7 @@ public static class Replay
                 {
                     actions.Add(new(TableTransactionActionType.Add, Entity(pk, $"outbox|{d}", k)));
                 }
-                await table.SubmitTransactionAsync(actions);
+                await table.CommitAsync(actions);
             }
             for (var i = 0; i < Count("table-insert", k); i++)
             {
@@ -526,11 +526,11 @@ public static class Replay
             }
             for (var i = 0; i < Count("table-read", k); i++)
             {
-                await table.GetEntityIfExistsAsync(pk, "order");
+                await table.GetEntityIfExistsAsync<TableEntity>(pk, "order");
             }
             for (var i = 0; i < Count("table-query", k); i++)
             {
-                await foreach (var _ in table.QueryAsync(TableFilter.Create($"PartitionKey eq {pk} and RowKey ge {"history|"} and RowKey lt {"history}"}")))
+                await foreach (var _ in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"history|"} and RowKey lt {"history}"}")))
                 {
                 }
             }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
@@ -15,9 +14,9 @@ using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Inventory;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
-using ThreePL.Functions.Storage;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 using ThreePL.Functions.SupportTickets;
 using ThreePL.Functions.Webhooks;
 
@@ -128,39 +127,7 @@ public static class AppSetup
     private static void AddStorage(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(new StorageNames(configuration["ThreePL:Storage:Prefix"]));
-        services.AddSingleton(_ => CreateStorageAccount(configuration));
-        // Options registered in DI (tests add a counting policy this way) reach both clients.
-        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>(), sp.GetService<StorageClientOptions>()));
-        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>(), sp.GetService<StorageClientOptions>()));
-    }
-
-    /// <summary>
-    /// <c>AzureWebJobsStorage</c> as the Functions host reads it: a connection string locally, or in Azure the
-    /// identity-based form (<c>__tableServiceUri</c>, <c>__queueServiceUri</c>, or just <c>__accountName</c>, and
-    /// <c>__clientId</c> of the user-assigned identity) with no key. <c>__credential</c> is for the host; we always use
-    /// the managed identity named by <c>__clientId</c>, or <c>DefaultAzureCredential</c> without one.
-    /// </summary>
-    private static StorageAccount CreateStorageAccount(IConfiguration configuration)
-    {
-        var connectionString = configuration["AzureWebJobsStorage"];
-        if (!string.IsNullOrEmpty(connectionString))
-        {
-            return StorageAccount.Parse(connectionString);
-        }
-        var section = configuration.GetSection("AzureWebJobsStorage");
-        // The host's own identity-based form may give only the account name; the endpoints follow from it.
-        var accountName = section["accountName"];
-        var tableText = section["tableServiceUri"] ?? (string.IsNullOrEmpty(accountName) ? null : $"https://{accountName}.table.core.windows.net");
-        var queueText = section["queueServiceUri"] ?? (string.IsNullOrEmpty(accountName) ? null : $"https://{accountName}.queue.core.windows.net");
-        if (Uri.TryCreate(tableText, UriKind.Absolute, out var tableUri) && Uri.TryCreate(queueText, UriKind.Absolute, out var queueUri))
-        {
-            var clientId = section["clientId"];
-            var credential = string.IsNullOrEmpty(clientId)
-                ? new DefaultAzureCredential()
-                : (Azure.Core.TokenCredential)new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
-            return StorageAccount.FromCredential(tableUri, queueUri, credential);
-        }
-        throw new InvalidOperationException(
-            "Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__tableServiceUri and __queueServiceUri (or __accountName) for a managed identity.");
+        services.AddSingleton(sp => StorageClients.Tables(configuration, sp.GetServices<StoragePolicy>()));
+        services.AddSingleton(sp => StorageClients.Queues(configuration, sp.GetServices<StoragePolicy>()));
     }
 }

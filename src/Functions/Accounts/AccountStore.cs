@@ -3,7 +3,7 @@ using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Accounts;
 
@@ -47,7 +47,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names, 
     {
         try
         {
-            await Table.SubmitTransactionAsync(
+            await Table.CommitAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, ToEntity(account with { Activated = true }), etag),
                 new TableTransactionAction(TableTransactionActionType.Add, ApiKeyStore.ToEntity(firstKey)),
@@ -83,7 +83,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names, 
         {
             actions.Add(new(TableTransactionActionType.Add, ApiKeyStore.ToEntity(firstKey)));
         }
-        await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -4,7 +4,7 @@ using ThreePL.Domain.Common;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.ApiKeys;
 
@@ -30,23 +30,23 @@ public sealed class ApiKeyStore(AccountStore accounts)
 
     public async Task<(IReadOnlyList<ApiKeyRecord> Items, string? Cursor)> ListAsync(AccountId account, string? cursor, int limit, CancellationToken cancellationToken = default)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {account.Value} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {account.Value} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
         var page = await accounts.Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (page.Items.Select(ToRecord).ToList(), page.ContinuationToken);
     }
 
     /// <summary>Every key change commits with its audit record: same partition, one transaction.</summary>
     public async Task AddAsync(ApiKeyRecord key, AuditRecord audit, CancellationToken cancellationToken = default) =>
-        await accounts.Table.SubmitTransactionAsync(
+        await accounts.Table.CommitAsync(
             [new(TableTransactionActionType.Add, ToEntity(key)), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
 
     /// <summary>Replaces the key if it is unchanged since <paramref name="etag"/>; a 412 surfaces to the caller.</summary>
     public async Task UpdateAsync(ApiKeyRecord key, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
-        await accounts.Table.SubmitTransactionAsync(
+        await accounts.Table.CommitAsync(
             [new(TableTransactionActionType.UpdateReplace, ToEntity(key), etag), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
 
     public async Task DeleteAsync(AccountId account, ApiKeyId id, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
-        await accounts.Table.SubmitTransactionAsync(
+        await accounts.Table.CommitAsync(
             [new(TableTransactionActionType.Delete, new TableEntity(account.Value, RowKey(id)), etag), audit.ToAction(account.Value)], cancellationToken).ConfigureAwait(false);
 
     /// <summary>

@@ -4,7 +4,7 @@ using ThreePL.Domain.Common;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.ApiKeys;
 

@@ -1,4 +1,5 @@
-using ThreePL.Functions.Storage.Tables;
+using ThreePL.Functions.Infrastructure;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Audit;
 
@@ -7,7 +8,7 @@ public static class AuditLog
 {
     public static async Task<(IReadOnlyList<AuditRecord> Items, string? Cursor)> ReadAsync(TableClient table, string partitionKey, string? cursor, int limit, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {partitionKey} and RowKey ge {AuditRecord.RowPrefix} and RowKey lt {AuditRecord.RowPrefixEnd}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ge {AuditRecord.RowPrefix} and RowKey lt {AuditRecord.RowPrefixEnd}");
         var page = await table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (page.Items.Select(AuditRecord.FromEntity).ToList(), page.ContinuationToken);
     }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using ThreePL.Domain.Common;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Audit;
 

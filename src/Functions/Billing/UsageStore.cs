@@ -3,7 +3,7 @@ using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Billing;
 
@@ -73,10 +73,10 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
     {
         var partition = Partition(account, month);
         var filter = connection is { } c
-            ? TableFilter.Create($"PartitionKey eq {partition} and RowKey ge {c.Value + "|"} and RowKey lt {c.Value + "}"}")
-            : TableFilter.Create($"PartitionKey eq {partition}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {c.Value + "|"} and RowKey lt {c.Value + "}"}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
         var lines = new List<UsageLine>();
-        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             PartyNames.TryParse(row.GetString("BilledTo"), out SettingsOwner billedTo);
             lines.Add(new UsageLine(

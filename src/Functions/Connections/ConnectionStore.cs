@@ -5,7 +5,7 @@ using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Connections;
 
@@ -124,7 +124,7 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
         };
         actions.AddRange(audit.Select(a => a.ToAction(partition)));
         actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
-        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
@@ -142,14 +142,14 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
         }
         actions.AddRange(audit.Select(a => a.ToAction(partition)));
         actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
-        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
     /// <summary>The ids of an account's connections, a page at a time (newest first is not promised).</summary>
     public async Task<(IReadOnlyList<ConnectionId> Ids, string? Cursor)> ListIdsAsync(AccountId account, string? cursor, int limit, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {AccountPartition(account)}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition(account)}");
         var page = await Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (page.Items.Select(e => ConnectionId.Parse(e.RowKey)).ToList(), page.ContinuationToken);
     }

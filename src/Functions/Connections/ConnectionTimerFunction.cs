@@ -4,7 +4,8 @@ using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Connections;
 

@@ -1,6 +1,6 @@
 using Azure;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Email;
 

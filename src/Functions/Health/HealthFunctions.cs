@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Health;
 
@@ -35,7 +36,7 @@ public sealed class HealthFunctions(HttpApi api, AccountStore accounts, QueueSer
         try
         {
             await accounts.Table.FindAsync("readiness", "probe", budget.Token).ConfigureAwait(false);
-            await queues.GetQueueClient(names.Queue(StorageLayout.ReadinessQueue)).GetApproximateMessagesCountAsync(budget.Token).ConfigureAwait(false);
+            await queues.GetQueueClient(names.Queue(StorageLayout.ReadinessQueue)).ApproximateCountAsync(budget.Token).ConfigureAwait(false);
             return TypedResults.Ok(new HealthResponse("ready"));
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

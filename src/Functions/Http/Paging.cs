@@ -15,7 +15,7 @@ public static class Paging
     /// </summary>
     public static string? Cursor(string? cursor, FieldErrors errors)
     {
-        if (cursor is not null && (cursor.Length > 1024 || !Storage.Tables.TableClient.IsWellFormedContinuationToken(cursor)))
+        if (cursor is not null && (cursor.Length > 1024 || !Infrastructure.TableClientExtensions.IsWellFormedCursor(cursor)))
         {
             errors.Add("cursor", "Not a cursor from this API.");
         }

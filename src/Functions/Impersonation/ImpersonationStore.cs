@@ -3,7 +3,7 @@ using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Impersonation;
 
@@ -46,7 +46,7 @@ public sealed class ImpersonationStore(ConnectionStore connections)
     }
 
     public async Task AddAsync(ImpersonationGrant grant, AuditRecord audit, CancellationToken cancellationToken) =>
-        await connections.Table.SubmitTransactionAsync(
+        await connections.Table.CommitAsync(
         [
             new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(grant.ConnectionId.Value, RowPrefix + grant.Id.Value)
             {

@@ -2,8 +2,9 @@ using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Infrastructure;
@@ -62,13 +63,13 @@ public sealed class StorageLayout(
         {
             foreach (var table in Tables)
             {
-                await tables.GetTableClient(names.Table(table)).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                await tables.GetTableClient(names.Table(table)).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             var queueNames = QueueBinding.TriggeredQueues.Append(ReadinessQueue).Distinct(StringComparer.Ordinal);
             foreach (var queue in queueNames)
             {
-                await queues.GetQueueClient(names.Queue(queue)).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-                await queues.GetQueueClient(StorageNames.Poison(names.Queue(queue))).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                await queues.GetQueueClient(names.Queue(queue)).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                await queues.GetQueueClient(StorageNames.Poison(names.Queue(queue))).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             _ready = true;
             logger.LogInformation("Storage ready (prefix '{Prefix}')", names.Prefix);

@@ -3,7 +3,7 @@ using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Inventory;
 
@@ -67,7 +67,7 @@ public sealed class InventoryStore(TableServiceClient tables, StorageNames names
                 ["MerchantAccountId"] = merchant.Value,
                 ["ReportedAt"] = now,
             }));
-            await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -80,7 +80,7 @@ public sealed class InventoryStore(TableServiceClient tables, StorageNames names
     /// <summary>One page of a connection's counts, in RowKey order; the token is the table's continuation.</summary>
     public async Task<(IReadOnlyList<InventoryItem> Items, string? ContinuationToken)> ListAsync(ConnectionId connection, string? continuation, int limit, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {Partition(connection)}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(connection)}");
         var page = await Table.QueryPageAsync(filter, continuation, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (page.Items.Select(FromEntity).ToList(), page.ContinuationToken);
     }

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Messaging;
 
@@ -82,9 +83,9 @@ public sealed class Outbox(
     public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {
         var client = tables.GetTableClient(names.Table(table));
-        var filter = TableFilter.Create($"PartitionKey eq {partitionKey} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
         var pending = new List<OutboxMessage>();
-        await foreach (var row in client.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             pending.Add(new OutboxMessage(
                 row.RowKey[RowPrefix.Length..],

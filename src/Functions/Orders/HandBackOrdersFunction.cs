@@ -5,8 +5,9 @@ using ThreePL.Domain.Orders;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 
@@ -60,7 +61,7 @@ public sealed class HandBackOrdersFunction(
         }
         var (from, to) = OrderIndex.ConnectionRange(connectionId);
         var awaiting = OrderStatusNames.ToWire(OrderStatus.AwaitingShipment);
-        var filter = TableFilter.Create($"PartitionKey eq {OrderIndex.ThreePlPartition(connection.Connection.ThreePlAccountId)} and RowKey ge {from} and RowKey lt {to} and Status eq {awaiting}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OrderIndex.ThreePlPartition(connection.Connection.ThreePlAccountId)} and RowKey ge {from} and RowKey lt {to} and Status eq {awaiting}");
         var (rows, next) = await store.Table.QueryPageAsync(filter, message.Cursor, options.HandbackPageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var row in rows)
         {

@@ -1,3 +1,5 @@
+using ThreePL.Functions.Infrastructure;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
@@ -79,10 +81,10 @@ public sealed class ListOrders(OrderStore store)
             var partition = OrderIndex.MerchantPartition(caller.AccountId);
             return (wire, connection) switch
             {
-                (null, null) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition}"),
-                (not null, null) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and Status eq {wire}"),
-                (null, { } c) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and ConnectionId eq {c.Value}"),
-                ({ } w, { } c) => Storage.Tables.TableFilter.Create($"PartitionKey eq {partition} and Status eq {w} and ConnectionId eq {c.Value}"),
+                (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
+                (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {wire}"),
+                (null, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and ConnectionId eq {c.Value}"),
+                ({ } w, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {w} and ConnectionId eq {c.Value}"),
             };
         }
         var threePl = OrderIndex.ThreePlPartition(caller.AccountId);
@@ -90,11 +92,11 @@ public sealed class ListOrders(OrderStore store)
         {
             var (from, to) = OrderIndex.ConnectionRange(only);
             return wire is null
-                ? Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to}")
-                : Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to} and Status eq {wire}");
+                ? TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to}")
+                : TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to} and Status eq {wire}");
         }
         return wire is null
-            ? Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl}")
-            : Storage.Tables.TableFilter.Create($"PartitionKey eq {threePl} and Status eq {wire}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {threePl}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and Status eq {wire}");
     }
 }

@@ -2,7 +2,7 @@ using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 

@@ -8,7 +8,7 @@ using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 
@@ -68,7 +68,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events, outbox);
         try
         {
-            var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
             return responses[0].GetETag();
         }
         catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status409Conflict && ex.FailedTransactionActionIndex is 0 or null)
@@ -81,7 +81,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     public async Task<ETag> CommitAsync(StoredOrder updated, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         var actions = Actions(updated, new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag), events, outbox);
-        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
@@ -96,9 +96,9 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
 
     public async Task<IReadOnlyList<OrderHistoryEntry>> ListHistoryAsync(OrderId id, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {id.Value} and RowKey ge {HistoryRowPrefix} and RowKey lt {"history}"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Value} and RowKey ge {HistoryRowPrefix} and RowKey lt {"history}"}");
         var entries = new List<OrderHistoryEntry>();
-        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             entries.Add(new OrderHistoryEntry(row.GetInt64("Version") ?? 0, row.GetString("Event") ?? "", row.GetString("Status") ?? "", row.GetString("ConnectionId"), row.GetDateTimeOffset("At") ?? default));
         }

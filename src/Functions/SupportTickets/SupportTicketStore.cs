@@ -3,7 +3,7 @@ using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.SupportTickets;
 
@@ -80,7 +80,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             };
             try
             {
-                await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
@@ -92,7 +92,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
                 await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
             }
         }
-        await Table.SubmitTransactionAsync(
+        await Table.CommitAsync(
         [
             new(TableTransactionActionType.Add, Header(ticket with { MessageCount = 1 })),
             new(TableTransactionActionType.Add, MessageEntity(ticket.Id, first)),
@@ -115,7 +115,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             var updated = ticket with { MessageCount = ticket.MessageCount + 1, UpdatedAt = now };
             try
             {
-                await Table.SubmitTransactionAsync(
+                await Table.CommitAsync(
                 [
                     new(TableTransactionActionType.UpdateReplace, Header(updated), header.ETag),
                     new(TableTransactionActionType.Add, MessageEntity(id, message(updated.MessageCount))),
@@ -138,7 +138,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
     {
         TableEntity? header = null;
         var messages = new List<TicketMessage>();
-        await foreach (var row in Table.QueryAsync(TableFilter.Create($"PartitionKey eq {id.Value}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id.Value}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (row.RowKey == HeaderRowKey)
             {
@@ -163,7 +163,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
     public async Task<IReadOnlyList<SupportTicket>> ListAsync(OrderId order, CancellationToken cancellationToken)
     {
         var ids = new List<TicketId>();
-        await foreach (var row in Table.QueryAsync(TableFilter.Create($"PartitionKey eq {OrderPartition(order)}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {OrderPartition(order)}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (TicketId.TryParse(row.RowKey, out var id))
             {

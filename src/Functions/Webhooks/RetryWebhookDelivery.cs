@@ -4,7 +4,8 @@ using ThreePL.Domain.Common;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Webhooks;
 

@@ -3,7 +3,8 @@ using ThreePL.Domain.Common;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Webhooks;
 

@@ -4,7 +4,7 @@ using System.Text;
 using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Webhooks;
 
@@ -121,9 +121,9 @@ public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
 
     public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(AccountId account, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {AccountPartition(account)} and RowKey ge {"endpoint|"} and RowKey lt {"endpoint}"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition(account)} and RowKey ge {"endpoint|"} and RowKey lt {"endpoint}"}");
         var list = new List<WebhookEndpoint>();
-        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(EndpointFrom(row));
         }
@@ -260,15 +260,15 @@ public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
                 ["Error"] = attempt.Error,
             }));
         }
-        var responses = await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
     public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(string deliveryId, CancellationToken cancellationToken)
     {
-        var filter = TableFilter.Create($"PartitionKey eq {deliveryId} and RowKey ge {AttemptPrefix} and RowKey lt {"attempt}"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {deliveryId} and RowKey ge {AttemptPrefix} and RowKey lt {"attempt}"}");
         var list = new List<WebhookAttempt>();
-        await foreach (var row in Table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(new WebhookAttempt(
                 int.Parse(row.RowKey[AttemptPrefix.Length..], CultureInfo.InvariantCulture),
@@ -285,8 +285,8 @@ public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
         var partition = LogPartition(owner);
         var upper = since is { } s ? LogRowKey(s, "~") : "~";
         var filter = connectionId is null
-            ? TableFilter.Create($"PartitionKey eq {partition} and RowKey lt {upper}")
-            : TableFilter.Create($"PartitionKey eq {partition} and RowKey lt {upper} and ConnectionId eq {connectionId}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {upper}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {upper} and ConnectionId eq {connectionId}");
         var page = await Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (page.Items.Select(e => e.GetString("DeliveryId")!).ToList(), page.ContinuationToken);
     }

@@ -2,9 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Api;
@@ -78,7 +80,7 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         var outbox = restarted.Services.GetRequiredService<Outbox>();
         await outbox.RelayPendingAsync("connections", id, CancellationToken.None);
         var events = restarted.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(prefix + EventEnvelope.Queue);
-        await Eventually.True(async () => await events.GetApproximateMessagesCountAsync() == 0, "the events queue to drain");
+        await Eventually.True(async () => await events.ApproximateCountAsync() == 0, "the events queue to drain");
         Assert.Single(sends);
         Assert.StartsWith("evt_", sends.Single(), StringComparison.Ordinal);
     }
@@ -100,7 +102,7 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
 
         await Eventually.True(() => Task.FromResult(sends.Count >= 1), "the invitation");
         var events = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Prefix + EventEnvelope.Queue);
-        await Eventually.True(async () => await events.GetApproximateMessagesCountAsync() == 0, "the events queue to drain", TimeSpan.FromSeconds(60));
+        await Eventually.True(async () => await events.ApproximateCountAsync() == 0, "the events queue to drain", TimeSpan.FromSeconds(60));
         Assert.Single(sends);
     }
 

@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Billing;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Queues;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Azure.Data.Tables;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 
@@ -125,15 +126,15 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
         {
             await function.HandleAsync(new QueueDelivery(message, "redelivered-" + i, 2 + i, DateTimeOffset.UtcNow), CancellationToken.None);
         }
-        await Eventually.True(async () => await queue.GetApproximateMessagesCountAsync() == 0, "the re-sent billing messages to be consumed");
+        await Eventually.True(async () => await queue.ApproximateCountAsync() == 0, "the re-sent billing messages to be consumed");
 
         var usage = await UsageAsync(tpl);
         Assert.Equal(1, usage.GetProperty("totalShipments").GetInt32());
         var line = Assert.Single(Assert.Single(usage.GetProperty("connections").EnumerateArray()).GetProperty("lines").EnumerateArray());
         Assert.Equal(id, line.GetProperty("orderId").GetString());
-        var table = new TableServiceClient(azurite.Account).GetTableClient(names.Table("billing"));
+        var table = azurite.Tables.GetTableClient(names.Table("billing"));
         var rows = 0;
-        await foreach (var _ in table.QueryAsync(TableFilter.Create($"OrderId eq {id}")))
+        await foreach (var _ in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"OrderId eq {id}")))
         {
             rows++;
         }

@@ -1,8 +1,10 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using ThreePL.Functions.Infrastructure;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ThreePL.Functions.Storage;
 
 namespace ThreePL.Functions.Tests.Infrastructure;
 
@@ -19,7 +21,16 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = string.Empty;
 
-    public StorageAccount Account { get; private set; } = null!;
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    // Microsoft's published emulator key; it only ever grants access to a local Azurite.
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    public TableServiceClient Tables { get; private set; } = null!;
+
+    public QueueServiceClient Queues { get; private set; } = null!;
+
+    public int QueuePort { get; private set; }
 
     public static string UniqueName(string prefix)
     {
@@ -48,10 +59,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await Task.WhenAll(WaitForPortAsync(table, tablePort, "azurite-table"), WaitForPortAsync(queue, queuePort, "azurite-queue"));
 
         ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
-            $"TableEndpoint=http://127.0.0.1:{tablePort}/{StorageAccount.DevelopmentAccountName};" +
-            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{StorageAccount.DevelopmentAccountName};";
-        Account = StorageAccount.Parse(ConnectionString);
+            $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};" +
+            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};";
+        QueuePort = queuePort;
+        Tables = StorageClients.Tables(StorageClients.FromConnectionString(ConnectionString));
+        Queues = StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString));
     }
 
     public Task DisposeAsync()

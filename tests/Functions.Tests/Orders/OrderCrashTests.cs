@@ -1,6 +1,6 @@
 using System.Net;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 
@@ -41,10 +41,10 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         await WaitForStatusAsync(tpl, routed, "awaiting_shipment");
         await WaitForStatusAsync(tpl, received, "awaiting_shipment");
         var table = Orders(prefix);
-        await Eventually.True(async () => await CountAsync(table, TableFilter.Create($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")) == 0, "every outbox row to be relayed");
+        await Eventually.True(async () => await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")) == 0, "every outbox row to be relayed");
         foreach (var id in new[] { routed, received })
         {
-            var history = await RowKeysAsync(table, TableFilter.Create($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            var history = await RowKeysAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
             Assert.Equal(2, history.Count);
             Assert.Equal(2, (await ApiAssert.Json(await tpl.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK)).GetProperty("version").GetInt64());
         }
@@ -105,20 +105,20 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         var table = Orders(prefix);
         foreach (var id in ids.Skip(1))
         {
-            var history = await RowKeysAsync(table, TableFilter.Create($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            var history = await RowKeysAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
             Assert.Equal(3, history.Count);
         }
         await Eventually.True(async () => (await ListIdsAsync(threePlClient)).SequenceEqual([ids[0]]), "the 3PL list to keep only the started order");
     }
 
-    private TableClient Orders(string prefix) => new TableServiceClient(azurite.Account).GetTableClient(new StorageNames(prefix).Table("orders"));
+    private TableClient Orders(string prefix) => azurite.Tables.GetTableClient(new StorageNames(prefix).Table("orders"));
 
     private static async Task<int> CountAsync(TableClient table, string filter) => (await RowKeysAsync(table, filter)).Count;
 
     private static async Task<List<string>> RowKeysAsync(TableClient table, string filter)
     {
         var keys = new List<string>();
-        await foreach (var row in table.QueryAsync(filter, select: ["RowKey"]))
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
         {
             keys.Add(row.RowKey);
         }

@@ -4,8 +4,7 @@ using System.Net.Http.Json;
 using Azure.Core;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 using ThreePL.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
@@ -28,10 +27,8 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
     public async Task Orders_submitted_concurrently_across_20_connections_are_each_routed_exactly_once()
     {
         var n = int.TryParse(Environment.GetEnvironmentVariable("ORDERS_SCALE_N"), out var configured) ? configured : 1000;
-        var counter = new StorageOperationCounter(azurite.Account.QueueEndpoint.Port);
-        var options = new StorageClientOptions();
-        options.AddPolicy(counter, HttpPipelinePosition.PerCall);
-        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02" }, s => s.AddSingleton(options));
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02" }, s => s.AddSingleton(new StoragePolicy(counter)));
 
         var merchants = new List<SeededAccount>();
         for (var t = 0; t < 5; t++)
@@ -57,7 +54,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
         // thousands of messages wait (docs/orders-storage.md), so large runs go in waves of ORDERS_SCALE_WAVE
         // concurrent submissions (default 1 000), each routed before the next starts.
         var wave = int.TryParse(Environment.GetEnvironmentVariable("ORDERS_SCALE_WAVE"), out var waveSize) ? waveSize : 1000;
-        var table = new TableServiceClient(azurite.Account).GetTableClient(new StorageNames(app.Prefix).Table("orders"));
+        var table = azurite.Tables.GetTableClient(new StorageNames(app.Prefix).Table("orders"));
         var clock = Stopwatch.StartNew();
         var intakeTime = TimeSpan.Zero;
         using var gate = new SemaphoreSlim(32);
@@ -80,7 +77,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
             })));
             intakeTime += clock.Elapsed - waveStarted;
             var expected = submitted.Count;
-            await Eventually.True(async () => await CountAsync(table, TableFilter.Create($"RowKey eq {"order"} and Status eq {"awaiting_shipment"}")) == expected,
+            await Eventually.True(async () => await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"} and Status eq {"awaiting_shipment"}")) == expected,
                 $"all {expected} orders to be routed", TimeSpan.FromMinutes(20));
         }
         Assert.Equal(n, submitted.Distinct().Count());
@@ -106,10 +103,10 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
         var tablePerOrder = (double)counter.TableOperations / n;
         output.WriteLine($"table operations per order: {tablePerOrder:F2}");
 
-        Assert.Equal(n, await CountAsync(table, TableFilter.Create($"RowKey eq {"order"} and Version eq {2L}")));
-        Assert.Equal(2 * n, await CountAsync(table, TableFilter.Create($"RowKey ge {"history|"} and RowKey lt {"history}"}")));
-        Assert.Equal(0, await CountAsync(table, TableFilter.Create($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")));
-        Assert.Equal(n, await CountAsync(table, TableFilter.Create($"PartitionKey ge {"t|"} and PartitionKey lt {"t}"} and Status eq {"awaiting_shipment"}")));
+        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"} and Version eq {2L}")));
+        Assert.Equal(2 * n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"history|"} and RowKey lt {"history}"}")));
+        Assert.Equal(0, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")));
+        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"t|"} and PartitionKey lt {"t}"} and Status eq {"awaiting_shipment"}")));
         Assert.InRange(tablePerOrder, 20, MaxTableOperationsPerOrder);
         Assert.InRange((double)counter.Get("queue-send") / n, QueueSendsPerOrder, QueueSendsPerOrder + 0.05);
 
@@ -128,7 +125,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
             }
         }));
         Assert.All(again, id => Assert.Contains(id, submitted));
-        Assert.Equal(n, await CountAsync(table, TableFilter.Create($"RowKey eq {"order"}")));
+        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"}")));
         foreach (var client in clients)
         {
             client.Dispose();
@@ -138,7 +135,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
     private static async Task<int> CountAsync(TableClient table, string filter)
     {
         var count = 0;
-        await foreach (var _ in table.QueryAsync(filter, select: ["PartitionKey"]))
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"]))
         {
             count++;
         }

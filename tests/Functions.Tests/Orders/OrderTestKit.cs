@@ -3,7 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Orders;
@@ -41,7 +42,7 @@ public static class OrderTestKit
     /// </summary>
     public static Task WaitForRoutingAsync(TestApp app) =>
         Eventually.True(async () => await app.Services.GetRequiredService<QueueServiceClient>()
-            .GetQueueClient(app.Services.GetRequiredService<StorageNames>().Queue("order-routing")).GetApproximateMessagesCountAsync() == 0, "routing to finish");
+            .GetQueueClient(app.Services.GetRequiredService<StorageNames>().Queue("order-routing")).ApproximateCountAsync() == 0, "routing to finish");
 
     public static async Task<List<string>> ListIdsAsync(HttpClient client, string query = "")
     {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
 
@@ -175,18 +175,18 @@ public sealed class CrashSuiteTests(AzuriteFixture azurite) : IDisposable
     /// <summary>Every order row has its two list rows with its current version and status, and no outbox row is left.</summary>
     private async Task AssertNothingHalfWrittenAsync(string prefix, IEnumerable<string> orderIds, string merchantId, string threePlId)
     {
-        var table = new TableServiceClient(azurite.Account).GetTableClient(prefix + "orders");
+        var table = azurite.Tables.GetTableClient(prefix + "orders");
         await Eventually.True(async () =>
         {
             var leftovers = 0;
-            await foreach (var _ in table.QueryAsync(TableFilter.Create($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")))
+            await foreach (var _ in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")))
             {
                 leftovers++;
             }
             return leftovers == 0;
         }, "the outbox to drain");
         var rows = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync())
+        await foreach (var row in table.QueryAsync<TableEntity>())
         {
             rows.Add(row);
         }

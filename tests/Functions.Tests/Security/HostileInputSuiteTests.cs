@@ -44,7 +44,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var world = await HostileWorld.BuildAsync(app);
         var operations = await ApiSurface.ReadAsync(app);
         Assert.True(operations.Count >= 30, $"Only {operations.Count} operations found in the OpenAPI document.");
-        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
 
         var requests = new List<(string Label, Func<HttpRequestMessage> Make, bool AllowEmptyOk)>();
         foreach (var op in operations)
@@ -97,7 +97,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
             }
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {requests.Count} hostile requests were not 4xx problems:\n{string.Join('\n', failures.Take(40))}");
-        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix));
+        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix));
     }
 
     public static readonly string[] SsrfTargets =
@@ -117,7 +117,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var id = await Connect.ActiveAsync(app, threePl, merchant);
-        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
         using var tpl = app.WithKey(threePl.ApiKey);
         var failures = new List<string>();
         foreach (var url in SsrfTargets)
@@ -136,7 +136,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
             }
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures));
-        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix));
+        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix));
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         {
             await Eventually.True(async () => (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{expired}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "expired", "expiry");
         }
-        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
 
         var cases = new (string Token, HttpStatusCode Expected)[]
         {
@@ -181,7 +181,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
                 Assert.DoesNotContain("tpl_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
         }
-        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix));
+        Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix));
     }
 
 

@@ -1,6 +1,6 @@
+using ThreePL.Functions.Infrastructure;
 using System.Text;
-using ThreePL.Functions.Storage;
-using ThreePL.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Tests.Security;
 
@@ -10,17 +10,16 @@ namespace ThreePL.Functions.Tests.Security;
 /// </summary>
 public static class StorageSnapshot
 {
-    private static readonly string[] Tables = ["accounts", "connections", "orders", "webhooks", "emails"];
-    private static readonly HashSet<string> Ignored = ["LastUsedAt"];
+        private static readonly HashSet<string> Ignored = ["LastUsedAt"];
 
     /// <summary>Waits until background work (relays, safety nets, e-mails) has settled, so any later change is the test's.</summary>
-    public static async Task<SortedSet<string>> StableAsync(StorageAccount account, string prefix)
+    public static async Task<SortedSet<string>> StableAsync(TableServiceClient tables, string prefix)
     {
-        var previous = await TakeAsync(account, prefix);
+        var previous = await TakeAsync(tables, prefix);
         for (var i = 0; i < 20; i++)
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
-            var current = await TakeAsync(account, prefix);
+            var current = await TakeAsync(tables, prefix);
             if (current.SetEquals(previous))
             {
                 return current;
@@ -30,15 +29,14 @@ public static class StorageSnapshot
         throw new TimeoutException("Storage never settled.");
     }
 
-    public static async Task<SortedSet<string>> TakeAsync(StorageAccount account, string prefix)
+    public static async Task<SortedSet<string>> TakeAsync(TableServiceClient tables, string prefix)
     {
-        var client = new TableServiceClient(account);
         var rows = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var name in Tables)
+        foreach (var name in StorageLayout.Tables)
         {
-            var table = client.GetTableClient(prefix + name);
+            var table = tables.GetTableClient(prefix + name);
             await table.CreateIfNotExistsAsync();
-            await foreach (var row in table.QueryAsync())
+            await foreach (var row in table.QueryAsync<TableEntity>())
             {
                 var text = new StringBuilder($"{name}/{row.PartitionKey}/{row.RowKey}:");
                 foreach (var (key, value) in row.Where(p => !Ignored.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))

@@ -42,7 +42,7 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
             ("other 3PL logged in to its own brand", outsiderBrandToken, false),
         };
         var operations = await ApiSurface.ReadAsync(app);
-        var before = await StorageSnapshot.StableAsync(azurite.Account, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
 
         using var client = app.CreateClient();
         var failures = new List<string>();
@@ -79,7 +79,7 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {count} outsider requests got through:\n{string.Join('\n', failures.Take(40))}");
         Assert.True(count >= 150, $"Only {count} requests.");
-        var after = await StorageSnapshot.TakeAsync(azurite.Account, app.Prefix);
+        var after = await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix);
         // Outsiders may change their own things (a PUT of their own routing rules); nothing of the victim may change,
         // except that requests made with a brand token are audited, which is the point of auditing them.
         var victimIds = victim.Secrets(knowsMerchant: false);

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Webhooks;
 
@@ -324,7 +325,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(created.Id, 1), EventEnvelope.Json));
 
         // The dying worker took attempt 1's message, recorded a failed attempt 1, and died before enqueuing attempt 2.
-        Assert.Single(await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(1)));
+        Assert.Single((await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(1))).Value);
         await store.CommitAttemptAsync(created with { Attempts = 1, LastStatusCode = 500, LastAttemptAt = DateTimeOffset.UtcNow },
             new WebhookAttempt(1, DateTimeOffset.UtcNow, receiver.HookUrl, 500, 3, "boom", null), default);
         var prefix = s.App.Prefix;
@@ -371,7 +372,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         var done = await s.WaitForDeliveryAsync("connection.deactivated", "succeeded");
         await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 1), EventEnvelope.Json));
         await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 2), EventEnvelope.Json));
-        await Eventually.True(async () => await queue.GetApproximateMessagesCountAsync() == 0, "the duplicates to be consumed");
+        await Eventually.True(async () => await queue.ApproximateCountAsync() == 0, "the duplicates to be consumed");
 
         Assert.Equal(2, receiver.Hooks.Count);
         Assert.Equal([1, 2], done.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("number").GetInt32()));

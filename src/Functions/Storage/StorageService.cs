@@ -1,7 +1,0 @@
-namespace ThreePL.Functions.Storage;
-
-public enum StorageService
-{
-    Table,
-    Queue,
-}
