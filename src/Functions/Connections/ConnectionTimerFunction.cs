@@ -55,6 +55,6 @@ public sealed class ConnectionTimerFunction(
     private async Task RearmAsync(ConnectionTimer timer, TimeSpan delay, CancellationToken cancellationToken)
     {
         var capped = delay > ConnectionMessages.MaxQueueDelay ? ConnectionMessages.MaxQueueDelay : delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay;
-        await queues.GetQueueClient(names.Queue(ConnectionMessages.TimersQueue)).SendMessageAsync(JsonSerializer.Serialize(timer, EventEnvelope.Json), capped, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await queues.GetQueueClient(names.Queue(ConnectionMessages.TimersQueue)).SendAfterAsync(JsonSerializer.Serialize(timer, EventEnvelope.Json), capped, cancellationToken).ConfigureAwait(false);
     }
 }

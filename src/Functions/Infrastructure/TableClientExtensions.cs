@@ -75,9 +75,9 @@ public static class TableClientExtensions
             {
                 return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(cursor));
             }
-            catch (Exception ex) when (ex is FormatException or ArgumentException && !throwOnError)
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
-                return null;
+                return throwOnError ? throw new ArgumentException("The cursor is malformed.", nameof(cursor), ex) : null;
             }
         }
     }

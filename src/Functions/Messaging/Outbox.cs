@@ -56,7 +56,7 @@ public sealed class Outbox(
     public async Task ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.Serialize(new RelayRequest(table, partitionKey));
-        await queues.GetQueueClient(names.Queue(RelayQueue)).SendMessageAsync(body, options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await queues.GetQueueClient(names.Queue(RelayQueue)).SendAfterAsync(body, options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public sealed class Outbox(
         foreach (var message in messages)
         {
             var queueName = names.Queue(message.Queue);
-            await queues.GetQueueClient(queueName).SendMessageAsync(message.Body, message.Delay > TimeSpan.Zero ? message.Delay : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await queues.GetQueueClient(queueName).SendAfterAsync(message.Body, message.Delay, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         foreach (var message in messages)
         {

@@ -76,7 +76,7 @@ public sealed class DeliverWebhook(
             if (redelivered)
             {
                 await queues.GetQueueClient(names.Queue(DeliveryMessage.Queue))
-                    .SendMessageAsync(trigger.MessageText, delivery.InFlightUntil.Value - now + TimeSpan.FromSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    .SendAfterAsync(trigger.MessageText, delivery.InFlightUntil.Value - now + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
             return;
         }
@@ -188,7 +188,7 @@ public sealed class DeliverWebhook(
         delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > ConnectionMessages.MaxQueueDelay ? ConnectionMessages.MaxQueueDelay : delay;
         var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
         var body = JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, delivery.Attempts + 1), EventEnvelope.Json);
-        await queue.SendMessageAsync(body, delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await queue.SendAfterAsync(body, delay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The scheduled delay with ±jitter; a receiver's <c>Retry-After</c> can only lengthen it, up to the cap.</summary>

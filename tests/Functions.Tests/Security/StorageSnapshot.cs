@@ -10,7 +10,8 @@ namespace ThreePL.Functions.Tests.Security;
 /// </summary>
 public static class StorageSnapshot
 {
-        private static readonly HashSet<string> Ignored = ["LastUsedAt"];
+        // Timestamp and odata.etag are the service's own bookkeeping, which the SDK hands back as properties.
+    private static readonly HashSet<string> Ignored = ["LastUsedAt", "Timestamp", "odata.etag"];
 
     /// <summary>Waits until background work (relays, safety nets, e-mails) has settled, so any later change is the test's.</summary>
     public static async Task<SortedSet<string>> StableAsync(TableServiceClient tables, string prefix)
