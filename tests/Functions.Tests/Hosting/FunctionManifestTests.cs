@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Http;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Tests.Infrastructure;
+using ThreePL.Functions.Tests.Orders;
+using ThreePL.Functions.Tests.Webhooks;
+using ThreePL.LocalHost;
+
+namespace ThreePL.Functions.Tests.Hosting;
+
+/// <summary>
+/// Holds the contract, the code and the Functions host's manifest together: the <c>functions.metadata</c> of a real
+/// <c>dotnet publish</c> (what Azure loads) against the OpenAPI document and the queues the app sends to.
+/// </summary>
+[Collection("azurite")]
+public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : IClassFixture<FunctionManifestTests.PublishedApp>
+{
+    /// <summary>
+    /// HTTP functions that are not operations of the document: the catch-all that answers 404/405, the document
+    /// itself, and the HTML pages behind e-mailed links (not yet described there).
+    /// </summary>
+    private static readonly HashSet<string> UndocumentedHttpFunctions = ["UnknownRoute", "OpenApiDocument", "ShowConnectPage", "DecideConnectPage"];
+
+    [Fact]
+    public void The_package_holds_what_the_Functions_host_loads()
+    {
+        var directory = PublishedApp.Directory;
+        foreach (var file in new[] { "functions.metadata", "worker.config.json", "extensions.json", "host.json", "ThreePL.Functions.dll" })
+        {
+            Assert.True(File.Exists(Path.Combine(directory, file)), $"{file} is missing from the publish output.");
+        }
+        Assert.True(Directory.Exists(Path.Combine(directory, ".azurefunctions")), ".azurefunctions/ is missing from the publish output.");
+    }
+
+    [Fact]
+    public void Every_documented_operation_has_exactly_one_http_function_and_every_api_function_is_documented()
+    {
+        var http = PublishedApp.Functions.Where(f => f.Trigger.Type == "httpTrigger").ToList();
+        var byOperation = http
+            .SelectMany(f => (f.Trigger.Methods ?? []).Select(m => (Key: Operation(m, "/" + f.Trigger.Route), f.Name)))
+            .GroupBy(x => x.Key, x => x.Name)
+            .ToDictionary(g => g.Key, g => g.ToList());
+
+        var documented = Documented().ToList();
+        Assert.NotEmpty(documented);
+        foreach (var operation in documented)
+        {
+            Assert.True(byOperation.TryGetValue(operation, out var names) && names.Count == 1,
+                $"{operation} is documented but has {(names is null ? "no" : names.Count.ToString())} HTTP function(s): {string.Join(", ", names ?? [])}.");
+        }
+        var undocumented = byOperation.Where(o => !documented.Contains(o.Key) && !o.Value.All(UndocumentedHttpFunctions.Contains)).Select(o => o.Key).ToList();
+        Assert.True(undocumented.Count == 0, "HTTP functions missing from the OpenAPI document: " + string.Join(", ", undocumented));
+    }
+
+    [Fact]
+    public void Every_triggered_queue_is_named_in_code_and_every_queue_function_reads_one_of_them()
+    {
+        var triggers = PublishedApp.Functions.Where(f => f.Trigger.Type == "queueTrigger").ToList();
+        Assert.All(triggers, f => Assert.Equal(QueueBinding.Connection, f.Trigger.Connection));
+        Assert.All(triggers, f => Assert.StartsWith(QueueBinding.Prefix, f.Trigger.QueueName, StringComparison.Ordinal));
+        var read = triggers.Select(f => f.Trigger.QueueName![QueueBinding.Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(QueueBinding.TriggeredQueues.ToHashSet(StringComparer.Ordinal), read);
+        Assert.Equal(triggers.Count, read.Count);
+    }
+
+    [Fact]
+    public async Task No_http_route_reaches_a_function_that_is_not_an_http_function()
+    {
+        var others = PublishedApp.Functions.Where(f => f.Trigger.Type != "httpTrigger").ToList();
+        Assert.NotEmpty(others);
+        using var app = new TestApp(azurite);
+        using var client = app.CreateClient();
+        foreach (var function in others)
+        {
+            var queue = function.Trigger.QueueName?.Replace(QueueBinding.Prefix, "", StringComparison.Ordinal);
+            foreach (var path in new[] { function.Name, "api/" + function.Name, "admin/functions/" + function.Name, "runtime/webhooks/" + function.Name, queue })
+            {
+                if (path is null)
+                {
+                    continue;
+                }
+                var response = await client.PostAsync("/" + path, JsonContent.Create(new { }));
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"POST /{path} answered {(int)response.StatusCode}.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drives the whole product once (invitation, approval, per-client webhook, order, shipping, billing, hand-back)
+    /// and records, from the storage pipeline, every queue the app sends to: each must have a queue function.
+    /// </summary>
+    [Fact]
+    public async Task Every_queue_the_app_sends_to_has_a_queue_function()
+    {
+        var sent = new QueueSendRecorder();
+        await using var receiver = await TestReceiver.StartAsync();
+        using var app = new TestApp(azurite, services: s => s.AddSingleton(new StoragePolicy(sent)));
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var connection = await Connect.ActiveAsync(app, threePl, merchant);
+        using var tpl = app.WithKey(threePl.ApiKey);
+        using var shop = app.WithKey(merchant.ApiKey);
+        await ApiAssert.Json(await tpl.PatchAsync($"/v1/connections/{connection}/settings", JsonContent.Create(new { webhookUrl = receiver.HookUrl })), HttpStatusCode.OK);
+        var shipped = (await OrderTestKit.SubmitAsync(shop, "m-1")).GetProperty("id").GetString()!;
+        var handedBack = (await OrderTestKit.SubmitAsync(shop, "m-2")).GetProperty("id").GetString()!;
+        await OrderTestKit.WaitForStatusAsync(tpl, shipped, "awaiting_shipment");
+        await OrderTestKit.WaitForStatusAsync(tpl, handedBack, "awaiting_shipment");
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{shipped}/start", null), HttpStatusCode.OK);
+        await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{shipped}/ship", new { carrier = "dhl", service = "express", trackingNumber = "T1" }), HttpStatusCode.OK);
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{connection}/deactivate", null), HttpStatusCode.OK);
+        await OrderTestKit.WaitForStatusAsync(shop, handedBack, "open");
+        await Eventually.True(() => Task.FromResult(receiver.Hooks.Count >= 2), "the per-client webhooks");
+
+        var names = app.Services.GetRequiredService<StorageNames>();
+        var triggered = PublishedApp.Functions.Where(f => f.Trigger.Type == "queueTrigger")
+            .Select(f => names.Queue(f.Trigger.QueueName![QueueBinding.Prefix.Length..]))
+            .ToHashSet(StringComparer.Ordinal);
+        var queues = sent.Queues.Where(q => q.StartsWith(app.Prefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(new HashSet<string>(StringComparer.Ordinal) { names.Queue("order-routing"), names.Queue("billing"), names.Queue("webhook-deliveries") }, queues);
+        Assert.True(queues.IsSubsetOf(triggered), "Queues sent to without a queue function: " + string.Join(", ", queues.Except(triggered)));
+    }
+
+    private static string Operation(string method, string route) => method.ToUpperInvariant() + " " + RouteParameter().Replace(route, "{}");
+
+    private static IEnumerable<string> Documented()
+    {
+        var paths = ApiDocumentFunctions.Load()["paths"]!.AsObject();
+        foreach (var (path, item) in paths)
+        {
+            foreach (var (method, _) in item!.AsObject())
+            {
+                if (method is "get" or "post" or "put" or "patch" or "delete")
+                {
+                    yield return Operation(method, path);
+                }
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex RouteParameter();
+
+    /// <summary>Records the queue of every message send (POST …/{queue}/messages).</summary>
+    private sealed class QueueSendRecorder : HttpPipelinePolicy
+    {
+        private readonly ConcurrentDictionary<string, bool> _queues = new(StringComparer.Ordinal);
+
+        public IEnumerable<string> Queues => _queues.Keys;
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Record(message.Request);
+            ProcessNext(message, pipeline);
+        }
+
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Record(message.Request);
+            return ProcessNextAsync(message, pipeline);
+        }
+
+        private void Record(Request request)
+        {
+            var segments = request.Uri.ToUri().AbsolutePath.Trim('/').Split('/');
+            if (request.Method == RequestMethod.Post && segments.Length >= 2 && segments[^1] == "messages")
+            {
+                _queues.TryAdd(segments[^2], true);
+            }
+        }
+    }
+
+    /// <summary>The app as <c>dotnet publish</c> lays it out for the Functions host, published once for the class.</summary>
+    public sealed class PublishedApp : IDisposable
+    {
+        private static readonly Lazy<(string Directory, IReadOnlyList<FunctionMetadata> Functions)> s_published = new(Publish);
+
+        public static string Directory => s_published.Value.Directory;
+
+        public static IReadOnlyList<FunctionMetadata> Functions => s_published.Value.Functions;
+
+        public void Dispose()
+        {
+            if (s_published.IsValueCreated)
+            {
+                System.IO.Directory.Delete(s_published.Value.Directory, recursive: true);
+            }
+        }
+
+        private static (string, IReadOnlyList<FunctionMetadata>) Publish()
+        {
+            var project = Path.Combine(RepositoryRoot(), "src", "Functions", "ThreePL.Functions.csproj");
+            var output = System.IO.Directory.CreateTempSubdirectory("threepl-publish-").FullName;
+            // The test run has built the app in this configuration; publishing that build is what scripts/publish.sh packs.
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+            using var process = Process.Start(new ProcessStartInfo("dotnet", ["publish", project, "-c", configuration, "--no-build", "-nologo", "-v", "quiet", "-o", output])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(3)) || process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"dotnet publish failed:\n{stdout.Result}\n{stderr.Result}");
+            }
+            return (output, FunctionMetadata.Load(Path.Combine(output, FunctionMetadata.FileName)));
+        }
+
+        private static string RepositoryRoot()
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "ThreePL.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+            throw new InvalidOperationException("ThreePL.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+}
