@@ -6,10 +6,10 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
-using ThreePL.Functions;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
+using ThreePL.Functions;
 using ThreePL.Functions.Tests.Orders;
 
 namespace ThreePL.Bench.EndToEnd;

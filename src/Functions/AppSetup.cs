@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.ApiKeys;
@@ -14,9 +17,6 @@ using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Inventory;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
 using ThreePL.Functions.SupportTickets;
 using ThreePL.Functions.Webhooks;
 

@@ -1,9 +1,9 @@
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Accounts;
 

@@ -1,10 +1,10 @@
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.ApiKeys;
 

@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
+using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Messaging;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.ApiKeys;
 

@@ -1,5 +1,5 @@
-using ThreePL.Functions.Infrastructure;
 using Azure.Data.Tables;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Audit;
 

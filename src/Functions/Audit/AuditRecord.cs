@@ -1,6 +1,6 @@
 using System.Globalization;
-using ThreePL.Domain.Common;
 using Azure.Data.Tables;
+using ThreePL.Domain.Common;
 
 namespace ThreePL.Functions.Audit;
 

@@ -1,11 +1,11 @@
 using System.Globalization;
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Connections;
 

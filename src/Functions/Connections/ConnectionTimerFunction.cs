@@ -1,11 +1,11 @@
 using System.Text.Json;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Connections;
 

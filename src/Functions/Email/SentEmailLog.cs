@@ -1,6 +1,6 @@
 using Azure;
-using ThreePL.Functions.Infrastructure;
 using Azure.Data.Tables;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Email;
 

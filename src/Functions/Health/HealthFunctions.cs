@@ -1,9 +1,9 @@
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Infrastructure;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Health;
 

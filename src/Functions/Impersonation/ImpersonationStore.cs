@@ -1,9 +1,9 @@
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.ApiKeys;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Impersonation;
 

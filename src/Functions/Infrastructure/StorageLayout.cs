@@ -1,10 +1,10 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Functions.Accounts;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Messaging;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
 using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Infrastructure;

@@ -1,9 +1,9 @@
 using System.Text;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Inventory;
 

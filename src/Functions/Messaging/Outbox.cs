@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure;
-using ThreePL.Functions.Infrastructure;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Messaging;
 

@@ -1,13 +1,13 @@
 using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 

@@ -1,10 +1,10 @@
-using ThreePL.Functions.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Http;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Orders;
 

@@ -1,8 +1,8 @@
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 

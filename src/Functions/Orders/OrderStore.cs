@@ -3,12 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 

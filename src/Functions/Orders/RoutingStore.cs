@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Orders;
 

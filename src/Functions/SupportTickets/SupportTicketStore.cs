@@ -1,9 +1,9 @@
 using System.Globalization;
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.SupportTickets;
 

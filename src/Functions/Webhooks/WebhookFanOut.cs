@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Connections;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 
 namespace ThreePL.Functions.Webhooks;
 

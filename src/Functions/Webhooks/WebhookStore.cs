@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
+using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
-using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Webhooks;
 

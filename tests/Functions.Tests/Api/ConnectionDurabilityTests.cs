@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
-using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Email;
-using ThreePL.Functions.Messaging;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Email;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Api;

@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using ThreePL.Functions.Billing;
-using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Infrastructure;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Billing;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 

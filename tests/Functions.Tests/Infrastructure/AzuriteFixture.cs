@@ -1,10 +1,10 @@
-using Azure.Data.Tables;
-using Azure.Storage.Queues;
-using ThreePL.Functions.Infrastructure;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using ThreePL.Functions.Infrastructure;
 using Azure.Data.Tables;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using ThreePL.Functions.Infrastructure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Orders;

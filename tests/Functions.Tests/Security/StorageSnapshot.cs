@@ -1,6 +1,6 @@
-using ThreePL.Functions.Infrastructure;
 using System.Text;
 using Azure.Data.Tables;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Security;
 

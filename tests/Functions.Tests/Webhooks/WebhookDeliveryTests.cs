@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Webhooks;
 
