@@ -144,12 +144,19 @@ public sealed partial class RunShProcess : IDisposable
     public void Dispose()
     {
         // Whatever is left, also when a test failed half-way: run.sh's group (run.sh, the app) and Azurite's group.
+        // (Should run.sh die before it printed Azurite's group, scripts/azurite.sh sees its pipe close and stops Azurite.)
         kill(-_process.Id, SigKill);
-        if (AzuriteGroup is { } azurite)
+        var azurite = AzuriteGroup;
+        if (azurite is not null)
         {
-            kill(-azurite, SigKill);
+            kill(-azurite.Value, SigKill);
         }
         _process.WaitForExit(10_000);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (azurite is not null && GroupIsAlive(-azurite.Value) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50); // until Azurite no longer writes into the data folder the test deletes next
+        }
         _process.Dispose();
     }
 
