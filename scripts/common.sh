@@ -17,10 +17,12 @@ require_tools() {
   command -v npm >/dev/null || { echo "Node.js and npm are required (npm not found)." >&2; exit 1; }
 }
 
+# wait_for_port PORT NAME [PID]: gives up early when PID (the process that should listen) has exited.
 wait_for_port() {
-  local port=$1 name=$2
+  local port=$1 name=$2 pid=${3:-}
   for _ in $(seq 1 150); do
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then break; fi
     sleep 0.2
   done
   echo "$name did not start listening on 127.0.0.1:$port" >&2
