@@ -24,13 +24,6 @@ public sealed class ConnectionAccess(ConnectionStore store)
 
     public static AuditActor Actor(Caller caller) => new(caller.AccountId, caller.KeyId, caller.OnBehalfOf);
 
-    /// <summary>Maps a broken connection rule to its problem; "not a party" is 404 like any foreign resource.</summary>
-    public static ProblemHttpResult Problem(DomainError error, Connection connection) => error.Code switch
-    {
-        ConnectionErrors.NotAParty => Problems.NotFound("connection"),
-        ConnectionErrors.ConfirmationRequired => Problems.Create(StatusCodes.Status400BadRequest, error.Code, "Confirmation is required.", error.Message),
-        ConnectionErrors.NotInvitee or ConnectionErrors.NotInviter => Problems.Forbidden(error.Code, error.Message),
-        ConnectionErrors.ValidationFailed => Problems.Create(StatusCodes.Status400BadRequest, error.Code, "The request is invalid.", error.Message),
-        _ => Problems.Conflict(error.Code, error.Message, new Dictionary<string, object?> { ["currentStatus"] = ConnectionStatusNames.ToWire(connection.Status) }),
-    };
+    public static ProblemHttpResult Problem(DomainError error, Connection connection) =>
+        DomainProblems.For(error, ConnectionStatusNames.ToWire(connection.Status));
 }

@@ -1,7 +1,7 @@
-using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Connections;
@@ -24,53 +24,35 @@ public sealed record ConnectionCommandResult(StoredConnection? Connection, Domai
 }
 
 /// <summary>
-/// Runs a command against one connection with optimistic concurrency: read, decide (pure), commit the row
-/// with its audit and outbox rows under the read ETag, relay. A 412 means another command won the race; we
-/// read again and decide again, so the loser sees the winner's state (approve racing cancel: one of them
-/// gets <c>invalid_transition</c>).
+/// Runs a command against one connection through <see cref="OptimisticCommand"/>: read, decide (pure), commit the
+/// row with its audit and outbox rows under the read ETag, relay.
 /// </summary>
 public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, TimeProvider time)
 {
-    private const int MaxAttempts = 10;
-
     public async Task<ConnectionCommandResult> RunAsync(
         ConnectionId id,
         Func<StoredConnection, DateTimeOffset, (ConnectionDecision? Decision, DomainError? Error)> decide,
         CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var outcome = await OptimisticCommand.RunAsync<StoredConnection, ConnectionDecision>(
+            token => store.GetAsync(id, token),
+            current => decide(current, time.GetUtcNow()),
+            decision => decision.ChangesAnything,
+            (decision, token) => CommitAsync(id, decision, token),
+            cancellationToken).ConfigureAwait(false);
+        return new ConnectionCommandResult(outcome.Stored, outcome.Error, outcome.Changed);
+    }
+
+    private async Task<StoredConnection> CommitAsync(ConnectionId id, ConnectionDecision decision, CancellationToken cancellationToken)
+    {
+        var messages = ConnectionMessages.For(decision.Updated, decision.Events);
+        if (messages.Count > 0)
         {
-            var current = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (current is null)
-            {
-                return new ConnectionCommandResult(null, null, false);
-            }
-            var now = time.GetUtcNow();
-            var (decision, error) = decide(current, now);
-            if (error is not null)
-            {
-                return new ConnectionCommandResult(current, error, false);
-            }
-            if (decision is null || !decision.ChangesAnything)
-            {
-                return new ConnectionCommandResult(current, null, false);
-            }
-            var messages = ConnectionMessages.For(decision.Updated, decision.Events);
-            try
-            {
-                if (messages.Count > 0)
-                {
-                    await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false);
-                }
-                var etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
-                await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false);
-                return new ConnectionCommandResult(decision.Updated with { ETag = etag }, null, true);
-            }
-            catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed && attempt < MaxAttempts)
-            {
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
-            }
+            await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false);
         }
+        var etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
+        await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false);
+        return decision.Updated with { ETag = etag };
     }
 
     /// <summary>The common case: one domain transition by an actor, audited as its event type.</summary>

@@ -74,7 +74,7 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
         {
             if (expectedVersion is { } expected && expected != current.Settings.Version)
             {
-                return (null, new DomainError("precondition_failed", $"The settings are at version {current.Settings.Version}, not {expected}."));
+                return (null, new DomainError(DomainProblems.PreconditionFailed, $"The settings are at version {current.Settings.Version}, not {expected}."));
             }
             var outcome = current.Settings.Apply(change);
             if (!outcome.Succeeded)
@@ -108,7 +108,6 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
         {
             return error.Code switch
             {
-                "precondition_failed" => Problems.PreconditionFailed(error.Message),
                 FieldErrors.Code when invalid is not null => Problems.Validation(invalid),
                 _ => ConnectionAccess.Problem(error, result.Connection!.Connection),
             };

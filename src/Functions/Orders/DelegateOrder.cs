@@ -29,13 +29,7 @@ public sealed class DelegateOrder(OrderAccess access, OrderRouter router)
         var result = await router.DelegateAsync(f.Order.Order.Id, connectionId, caller.AccountId, null, cancellationToken).ConfigureAwait(false);
         if (result.Error is { } error)
         {
-            return error.Code switch
-            {
-                OrderRoutingErrors.NoSuchConnection => Problems.Validation("connectionId", "No such connection."),
-                OrderRoutingErrors.CarrierServiceNotSupported => Problems.Create(StatusCodes.Status422UnprocessableEntity, error.Code, "The order cannot be delegated to this connection.", error.Message),
-                OrderRoutingErrors.ConnectionNotActive or OrderRoutingErrors.ConnectionNotManagingOrders => Problems.Conflict(error.Code, error.Message),
-                _ => OrderAccess.Problem(error, result.Order?.Order ?? f.Order.Order),
-            };
+            return OrderAccess.Problem(error, result.Order?.Order ?? f.Order.Order);
         }
         return result.NotFound ? Problems.NotFound("order") : TypedResults.Ok(OrderResponse.For(result.Order!.Order));
     }

@@ -37,11 +37,8 @@ public sealed class OrderAccess(OrderStore store)
         return null;
     }
 
-    public static ProblemHttpResult Problem(DomainError error, Order order) => error.Code switch
-    {
-        OrderErrors.ValidationFailed => Problems.Create(StatusCodes.Status400BadRequest, error.Code, "The request is invalid.", error.Message),
-        _ => Problems.Conflict(error.Code, error.Message, new Dictionary<string, object?> { ["currentStatus"] = OrderStatusNames.ToWire(order.Status) }),
-    };
+    public static ProblemHttpResult Problem(DomainError error, Order order) =>
+        DomainProblems.For(error, OrderStatusNames.ToWire(order.Status));
 
     public static ProblemHttpResult WrongParty(Party required) => required == Party.Merchant
         ? Problems.Forbidden("merchant_only", "Only the merchant that owns the order can do this.")

@@ -1,6 +1,7 @@
 using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
@@ -15,46 +16,23 @@ public sealed record OrderCommandResult(StoredOrder? Order, DomainError? Error, 
 public sealed record OrderDecision(StoredOrder Updated, IReadOnlyList<OrderEvent> Events);
 
 /// <summary>
-/// Runs a command against one order with optimistic concurrency, like <c>ConnectionCommands</c>: read,
-/// decide (pure), arm the outbox safety net, commit the row with its history and outbox rows under the read
-/// ETag, relay, then sync the list rows. A 412 means another command won: read again and decide again, so
-/// the loser sees the winner's state (ship racing cancel: one of them gets <c>invalid_transition</c>).
+/// Runs a command against one order through <see cref="OptimisticCommand"/>: read, decide (pure), arm the outbox
+/// safety net, commit the row with its history and outbox rows under the read ETag, relay, then sync the list rows.
 /// </summary>
 public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, TimeProvider time, ILogger<OrderCommands> logger)
 {
-    private const int MaxAttempts = 10;
-
     public async Task<OrderCommandResult> RunAsync(
         OrderId id,
         Func<StoredOrder, DateTimeOffset, (OrderDecision? Decision, DomainError? Error)> decide,
         CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (current is null)
-            {
-                return new OrderCommandResult(null, null, false);
-            }
-            var (decision, error) = decide(current, time.GetUtcNow());
-            if (error is not null)
-            {
-                return new OrderCommandResult(current, error, false);
-            }
-            if (decision is null || decision.Events.Count == 0)
-            {
-                return new OrderCommandResult(current, null, false);
-            }
-            try
-            {
-                var committed = await CommitAsync(decision, cancellationToken).ConfigureAwait(false);
-                return new OrderCommandResult(committed, null, true);
-            }
-            catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed && attempt < MaxAttempts)
-            {
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var outcome = await OptimisticCommand.RunAsync<StoredOrder, OrderDecision>(
+            token => store.GetAsync(id, token),
+            current => decide(current, time.GetUtcNow()),
+            decision => decision.Events.Count > 0,
+            CommitAsync,
+            cancellationToken).ConfigureAwait(false);
+        return new OrderCommandResult(outcome.Stored, outcome.Error, outcome.Changed);
     }
 
     /// <summary>One domain transition of the order aggregate; the 3PL bookkeeping follows the delegation.</summary>

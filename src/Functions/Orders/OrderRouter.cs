@@ -5,16 +5,6 @@ using ThreePL.Functions.Connections;
 
 namespace ThreePL.Functions.Orders;
 
-public static class OrderRoutingErrors
-{
-    public const string CarrierServiceNotSupported = "carrier_service_not_supported";
-    public const string CarrierServiceNotSupportedMessage = "The shipping service is not valid because the client does not have a carrier account that supports it.";
-    public const string ConnectionNotActive = "connection_not_active";
-    public const string ConnectionNotManagingOrders = "connection_not_managing_orders";
-    public const string NoSuchConnection = "no_such_connection";
-    public const string VersionChanged = "version_changed";
-}
-
 /// <summary>
 /// Where an order goes and the delegation itself, shared by the routing function and the merchant's manual
 /// choice. A connection is eligible when it is the merchant's, active and has <c>manageOrders</c> on. Routing
