@@ -31,6 +31,10 @@ public sealed class PermissionSet
     /// <summary>True when the set grants <paramref name="permission"/>.</summary>
     public bool Allows(string permission) => _names.Contains(All) || _names.Contains(permission);
 
+    /// <summary>The first permission of <paramref name="other"/> this set does not grant, or null when it grants them all. The wildcard is granted only by itself: it grants permissions added later, which no list of today's names does.</summary>
+    public string? FirstNotCovered(PermissionSet other) =>
+        _names.Contains(All) ? null : other._names.FirstOrDefault(n => n == All || !_names.Contains(n));
+
     /// <summary>
     /// Parses a list from a client. Fails with a message naming the first unknown entry, or when the list is
     /// empty: a key that can do nothing is almost always a mistake.

@@ -56,18 +56,17 @@ public sealed class CreateApiKey(ApiKeyStore keys, IConnectionMembership members
         {
             return errors.ToProblem();
         }
-        var notHeld = permissions!.Names.FirstOrDefault(p => p == PermissionSet.All ? !caller.Permissions.Names.Contains(PermissionSet.All) : !caller.Permissions.Allows(p));
-        if (notHeld is not null)
+        if (KeyPrivilege.Refusal(caller, permissions!, scope, creating: true) is { } refusal)
         {
-            return Problems.Forbidden("cannot_grant_permission", $"This API key cannot grant '{notHeld}', which it does not hold itself.");
+            return refusal;
         }
         var now = time.GetUtcNow();
         var id = ApiKeyId.New();
         var (token, hash) = ApiKeySecret.Create(caller.AccountId, id);
-        var key = new ApiKeyRecord(caller.AccountId, id, caller.Kind, name!, permissions, scope, hash, true, now, null);
+        var key = new ApiKeyRecord(caller.AccountId, id, caller.Kind, name!, permissions!, scope, hash, true, now, null);
         var audit = AuditRecord.Create(now, AuditActions.ApiKeyCreated, new AuditActor(caller.AccountId, caller.KeyId, caller.OnBehalfOf), scope,
             after: JsonSerializer.Serialize(ApiKeyResponse.From(key), EventEnvelope.Json));
         await keys.AddAsync(key, audit, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKeyResponse(id.Value, key.Name, permissions.Names, scope?.Value, true, now, token));
+        return TypedResults.Created($"/v1/api-keys/{id}", new CreatedApiKeyResponse(id.Value, key.Name, permissions!.Names, scope?.Value, true, now, token));
     }
 }

@@ -22,6 +22,10 @@ public sealed class DeleteApiKey(ApiKeyStore keys, TimeProvider time)
         {
             return Problems.NotFound("API key");
         }
+        if (KeyPrivilege.Refusal(caller, key.Permissions, key.ConnectionId, creating: false) is { } refusal)
+        {
+            return refusal;
+        }
         var audit = AuditRecord.Create(time.GetUtcNow(), AuditActions.ApiKeyDeleted, new AuditActor(caller.AccountId, caller.KeyId, caller.OnBehalfOf), key.ConnectionId,
             before: JsonSerializer.Serialize(ApiKeyResponse.From(key), EventEnvelope.Json));
         try

@@ -30,6 +30,10 @@ public sealed class UpdateApiKey(ApiKeyStore keys, TimeProvider time)
             {
                 return Problems.NotFound("API key");
             }
+            if (KeyPrivilege.Refusal(caller, key.Permissions, key.ConnectionId, creating: false) is { } refusal)
+            {
+                return refusal;
+            }
             var updated = key with { Enabled = enabled };
             try
             {

@@ -67,6 +67,34 @@ public sealed class ApiKeysApiTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
+    public async Task A_key_cannot_enable_disable_or_delete_a_key_holding_more_than_itself()
+    {
+        var merchant = await Seed.AccountAsync(_app);
+        using var owner = _app.WithKey(merchant.ApiKey);
+        var ownerKeyId = (await ApiAssert.Json(await owner.GetAsync("/v1/api-keys"), HttpStatusCode.OK)).GetProperty("items").EnumerateArray().Single().GetProperty("id").GetString()!;
+        var spare = (await ApiAssert.Json(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "spare admin", permissions = new[] { "*" } }), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        await ApiAssert.Json(await owner.PatchJson($"/v1/api-keys/{spare}", new { enabled = false }), HttpStatusCode.OK);
+        var writer = (await ApiAssert.Json(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "writer", permissions = new[] { "orders:write" } }), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var reader = (await ApiAssert.Json(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "reader", permissions = new[] { "orders:read" } }), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var manager = await ApiAssert.Json(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "mgr", permissions = new[] { "keys:manage", "orders:read" } }), HttpStatusCode.Created);
+        using var lesser = _app.WithKey(manager.GetProperty("key").GetString()!);
+
+        await ApiAssert.Problem(await lesser.PatchJson($"/v1/api-keys/{spare}", new { enabled = true }), HttpStatusCode.Forbidden, "key_privilege_exceeded");
+        await ApiAssert.Problem(await lesser.PatchJson($"/v1/api-keys/{ownerKeyId}", new { enabled = false }), HttpStatusCode.Forbidden, "key_privilege_exceeded");
+        await ApiAssert.Problem(await lesser.DeleteAsync($"/v1/api-keys/{ownerKeyId}"), HttpStatusCode.Forbidden, "key_privilege_exceeded");
+        await ApiAssert.Problem(await lesser.DeleteAsync($"/v1/api-keys/{spare}"), HttpStatusCode.Forbidden, "key_privilege_exceeded");
+        await ApiAssert.Problem(await lesser.PatchJson($"/v1/api-keys/{writer}", new { enabled = false }), HttpStatusCode.Forbidden, "key_privilege_exceeded");
+
+        // The owner's '*' key still works and is still the only enabled one of its kind; keys within reach are managed as before.
+        var keys = (await ApiAssert.Json(await owner.GetAsync("/v1/api-keys"), HttpStatusCode.OK)).GetProperty("items").EnumerateArray().ToList();
+        Assert.True(keys.Single(k => k.GetProperty("id").GetString() == ownerKeyId).GetProperty("enabled").GetBoolean());
+        Assert.False(keys.Single(k => k.GetProperty("id").GetString() == spare).GetProperty("enabled").GetBoolean());
+        await ApiAssert.Json(await lesser.PatchJson($"/v1/api-keys/{reader}", new { enabled = false }), HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.NoContent, (await lesser.DeleteAsync($"/v1/api-keys/{reader}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/v1/api-keys/{spare}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Disabled_key_is_refused_until_enabled_and_deleted_key_for_good()
     {
         var merchant = await Seed.AccountAsync(_app);
