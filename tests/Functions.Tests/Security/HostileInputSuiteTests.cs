@@ -100,6 +100,17 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix));
     }
 
+    /// <summary>Every IPv6 form that embeds an IPv4 address, each spelling naming a private, link-local or loopback one.</summary>
+    public static readonly string[] EmbeddedPrivateIPv4 =
+    [
+        "::ffff:169.254.169.254", "::ffff:a9fe:a9fe", "0:0:0:0:0:ffff:a9fe:a9fe", "0000:0000:0000:0000:0000:FFFF:A9FE:A9FE",
+        "::ffff:0:a9fe:a9fe", "::ffff:0:169.254.169.254", "0:0:0:0:ffff:0:a9fe:a9fe", "::ffff:0:7f00:1", "::ffff:10.0.0.1",
+        "::169.254.169.254", "::a9fe:a9fe", "::7f00:1", "::10.0.0.1", "::192.168.0.1",
+        "64:ff9b::169.254.169.254", "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::a9fe:a9fe",
+        "2002:a9fe:a9fe::", "2002:a9fe:a9fe::1", "2002:7f00:1::1", "2002:c0a8:101:1::1", "2002:a00:1:ffff::",
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe", "2001::a9fe:a9fe:0:0:0:1", "2001:0:a9fe:a9fe::ffff", "2001:0:808:808:0:0:5601:5656",
+    ];
+
     public static readonly string[] SsrfTargets =
     [
         "http://127.0.0.1/hook", "https://127.0.0.1/hook", "https://localhost/hook", "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook",
@@ -108,6 +119,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         "https://192.168.1.1/hook", "https://100.64.0.1/hook", "https://[fe80::1]/hook", "https://[fc00::1]/hook", "https://224.0.0.1/hook",
         "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "ftp://example.com/x", "https://user:pass@example.com/hook",
         "http://example.com/hook", "javascript:alert(1)", "//example.com/hook", "https://no-such-host.invalid/hook",
+        .. EmbeddedPrivateIPv4.Select(a => $"https://[{a}]/hook"),
     ];
 
     [Fact]
@@ -183,7 +195,6 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         }
         Assert.Equal(before, await StorageSnapshot.TakeAsync(azurite.Tables, app.Prefix));
     }
-
 
     private static HttpRequestMessage Request(string method, string path, string? key, string? body)
     {
