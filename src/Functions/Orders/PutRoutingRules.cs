@@ -32,7 +32,12 @@ public sealed class PutRoutingRules(RoutingStore store, ConnectionStore connecti
         var errors = new FieldErrors();
         var named = new List<(string Field, string Id)>();
         var rules = request.Rules ?? [];
-        if (rules.Count > MaxRules)
+        if (request.Rules is null)
+        {
+            // Replacing the rules with nothing must be said with "rules": [], never by leaving the field out.
+            errors.Add("rules", "This field is required; send [] to remove every rule.");
+        }
+        else if (rules.Count > MaxRules)
         {
             errors.Add("rules", $"At most {MaxRules} rules are allowed.");
             rules = [];
