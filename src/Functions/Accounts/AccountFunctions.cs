@@ -11,5 +11,5 @@ public sealed class AccountFunctions(HttpApi api, CreateAccount create, GetAccou
     /// <summary>Any authenticated key may read its own account, whatever its permissions.</summary>
     [Function(nameof(GetAccount))]
     public Task<IResult> GetAccountAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/account")] HttpRequest request) =>
-        api.RunAsync(request, Access.AnyKey, (Caller caller, CancellationToken ct) => get.HandleAsync(caller, ct));
+        api.RunAsync(request, Access.AnyKey(ScopedCallers.Filtered), (Caller caller, CancellationToken ct) => get.HandleAsync(caller, ct));
 }

@@ -4,7 +4,7 @@ namespace ThreePL.Functions.ApiKeys;
 
 public sealed class ApiKeyFunctions(HttpApi api, CreateApiKey create, ListApiKeys list, UpdateApiKey update, DeleteApiKey delete)
 {
-    private static readonly Access KeysManage = Access.Requires("keys:manage");
+    private static readonly Access KeysManage = Access.Requires("keys:manage", ScopedCallers.Filtered);
 
     [Function(nameof(CreateApiKey))]
     public Task<IResult> CreateApiKeyAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/api-keys")] HttpRequest request) =>

@@ -27,7 +27,7 @@ public sealed class ListAuditEvents(HttpApi api, ConnectionAccess access, Connec
 {
     [Function(nameof(ListAuditEvents))]
     public Task<IResult> RunAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/audit-events")] HttpRequest request) =>
-        api.RunAsync(request, Access.Requires("connections:read"), (Caller caller, CancellationToken ct) => HandleAsync(
+        api.RunAsync(request, Access.Requires("connections:read", ScopedCallers.Filtered), (Caller caller, CancellationToken ct) => HandleAsync(
             caller, Query.Text(request, "connectionId"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
 
     public async Task<Results<Ok<Page<AuditEventResponse>>, ProblemHttpResult>> HandleAsync(Caller caller, string? connectionId, string? cursor, int? limit, CancellationToken cancellationToken)

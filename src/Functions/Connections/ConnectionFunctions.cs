@@ -17,12 +17,15 @@ public sealed class ConnectionFunctions(
     StartImpersonation impersonate,
     OnboardBrand onboard)
 {
-    private static readonly Access Read = Access.Requires("connections:read");
-    private static readonly Access Write = Access.Requires("connections:write");
+    private static readonly Access Read = Access.Requires("connections:read", ScopedCallers.Filtered);
+    private static readonly Access Write = Access.Requires("connections:write", ScopedCallers.Filtered);
+
+    /// <summary>Creates a connection or an account: beyond any one connection.</summary>
+    private static readonly Access WriteAccountWide = Access.Requires("connections:write", ScopedCallers.Refused);
 
     [Function(nameof(InviteConnection))]
     public Task<IResult> InviteConnectionAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/connections")] HttpRequest request) =>
-        api.RunAsync(request, Write, (Caller caller, InviteConnectionRequest body, CancellationToken ct) => invite.HandleAsync(caller, body, ct));
+        api.RunAsync(request, WriteAccountWide, (Caller caller, InviteConnectionRequest body, CancellationToken ct) => invite.HandleAsync(caller, body, ct));
 
     [Function(nameof(ListConnections))]
     public Task<IResult> ListConnectionsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/connections")] HttpRequest request) =>
@@ -77,7 +80,7 @@ public sealed class ConnectionFunctions(
 
     [Function(nameof(OnboardBrand))]
     public Task<IResult> OnboardBrandAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/brands")] HttpRequest request) =>
-        api.RunAsync(request, Write, (Caller caller, OnboardBrandRequest body, CancellationToken ct) => onboard.HandleAsync(caller, body, ct));
+        api.RunAsync(request, WriteAccountWide, (Caller caller, OnboardBrandRequest body, CancellationToken ct) => onboard.HandleAsync(caller, body, ct));
 
     private Task<IResult> Transition(HttpRequest request, string id, Func<Connection, AccountId, DateTimeOffset, Outcome<ConnectionEvent>> transition) =>
         api.RunAsync(request, Write, (Caller caller, CancellationToken ct) => change.HandleAsync(caller, id, transition, ct));

@@ -29,10 +29,6 @@ public sealed class InviteConnection(
 
     public async Task<Results<Created<ConnectionResponse>, ProblemHttpResult>> HandleAsync(Caller caller, InviteConnectionRequest request, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot create connections.");
-        }
         var errors = new FieldErrors();
         var clientName = errors.Text("clientName", request.ClientName, MaxClientNameLength, required: false);
         var companyName = errors.Text("companyName", request.CompanyName, MaxCompanyNameLength, required: false);

@@ -38,10 +38,6 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
         {
             return Problems.Forbidden("threepl_only", "Only a 3PL account onboards brands.");
         }
-        if (caller.Scope is not null)
-        {
-            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot onboard brands.");
-        }
         var errors = new FieldErrors();
         var contactName = errors.Text("contact.name", request.Contact?.Name, 100);
         if (!EmailAddress.TryParse(request.Contact?.Email, out var email))

@@ -44,7 +44,7 @@ public sealed class UnknownRouteFunctions(HttpApi api)
     [Function("UnknownRoute")]
     public Task<IResult> UnknownRouteAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "v1/{*path}")] HttpRequest request) =>
-        api.RunAsync(request, Access.AnyKey, (Caller _, CancellationToken _) =>
+        api.RunAsync(request, Access.AnyKey(ScopedCallers.Filtered), (Caller _, CancellationToken _) =>
         {
             var path = request.Path.Value ?? "";
             var allowed = s_paths.Value.Where(p => p.Path.IsMatch(path)).SelectMany(p => p.Methods).Distinct().ToArray();

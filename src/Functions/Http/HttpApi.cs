@@ -5,13 +5,15 @@ namespace ThreePL.Functions.Http;
 /// <summary>
 /// The one pipeline every HTTP function passes through, under the Functions host and the development host
 /// alike: correlation id and log scope, the body limit, authentication and the permission the function
-/// declares, reading the JSON body, exceptions turned into problems (client mistakes as 4xx, storage trouble
+/// declares, the refusal of scoped callers where the function declares it, reading the JSON body, exceptions turned into problems (client mistakes as 4xx, storage trouble
 /// as 503 with <c>Retry-After</c>, bugs as a bare 500), the correlation id in every problem, and the audit of
 /// requests made with a "log in to brand" token.
 /// </summary>
 public sealed class HttpApi(Authenticator authenticator, RequestBody body, ILogger<HttpApi> logger)
 {
     public const string RetryAfterSeconds = "5";
+
+    public const string ScopedKeyNotAllowed = "scoped_key_not_allowed";
 
     /// <summary>A function anyone may call: pages, probes, the API document.</summary>
     public Task<IResult> RunPublicAsync<TResult>(HttpRequest request, Func<CancellationToken, Task<TResult>> handle)
@@ -73,6 +75,8 @@ public sealed class HttpApi(Authenticator authenticator, RequestBody body, ILogg
                     result = caller is null ? Unauthorized(context, "A valid, enabled API key is required (Authorization: Bearer <key>).")
                         : access.Permission is { } permission && !caller.Permissions.Allows(permission)
                             ? Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission.")
+                        : caller.Scope is not null && access.ScopedCallers == ScopedCallers.Refused
+                            ? Problems.Forbidden(ScopedKeyNotAllowed, "A key or brand token scoped to one connection cannot use this endpoint: it acts on the whole account.")
                             : await RunAsCallerAsync(caller, handle, context.RequestAborted).ConfigureAwait(false);
                     break;
             }

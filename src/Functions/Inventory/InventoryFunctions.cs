@@ -6,10 +6,10 @@ public sealed class InventoryFunctions(HttpApi api, ReportInventory report, List
 {
     [Function(nameof(ReportInventory))]
     public Task<IResult> ReportInventoryAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/connections/{id}/inventory")] HttpRequest request, string id) =>
-        api.RunAsync(request, Access.Requires("inventory:write"), (Caller caller, ReportInventoryRequest body, CancellationToken ct) => report.HandleAsync(caller, id, body, ct));
+        api.RunAsync(request, Access.Requires("inventory:write", ScopedCallers.Filtered), (Caller caller, ReportInventoryRequest body, CancellationToken ct) => report.HandleAsync(caller, id, body, ct));
 
     [Function(nameof(ListInventory))]
     public Task<IResult> ListInventoryAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/inventory")] HttpRequest request) =>
-        api.RunAsync(request, Access.Requires("inventory:read"), (Caller caller, CancellationToken ct) => list.HandleAsync(
+        api.RunAsync(request, Access.Requires("inventory:read", ScopedCallers.Filtered), (Caller caller, CancellationToken ct) => list.HandleAsync(
             caller, Query.Text(request, "sku"), Query.Text(request, "connectionId"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
 }

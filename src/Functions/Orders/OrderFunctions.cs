@@ -15,13 +15,19 @@ public sealed class OrderFunctions(
     PutCarrierAccounts putCarrierAccounts,
     RoutingStore routing)
 {
-    private static readonly Access Read = Access.Requires("orders:read");
-    private static readonly Access Write = Access.Requires("orders:write");
-    private static readonly Access Ship = Access.Requires("shipments:write");
+    private static readonly Access Read = Access.Requires("orders:read", ScopedCallers.Filtered);
+    private static readonly Access Write = Access.Requires("orders:write", ScopedCallers.Filtered);
+    private static readonly Access Ship = Access.Requires("shipments:write", ScopedCallers.Filtered);
+
+    // New orders, routing rules (which name every 3PL the merchant works with) and carrier accounts belong to the
+    // whole account; routing, not a connection's key, decides where an order goes.
+    private static readonly Access ReadAccountWide = Access.Requires("orders:read", ScopedCallers.Refused);
+    private static readonly Access WriteAccountWide = Access.Requires("orders:write", ScopedCallers.Refused);
+    private static readonly Access ShipAccountWide = Access.Requires("shipments:write", ScopedCallers.Refused);
 
     [Function(nameof(SubmitOrder))]
     public Task<IResult> SubmitOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders")] HttpRequest request) =>
-        api.RunAsync(request, Write, (Caller caller, SubmitOrderRequest body, CancellationToken ct) => submit.HandleAsync(caller, body, ct));
+        api.RunAsync(request, WriteAccountWide, (Caller caller, SubmitOrderRequest body, CancellationToken ct) => submit.HandleAsync(caller, body, ct));
 
     [Function(nameof(ListOrders))]
     public Task<IResult> ListOrdersAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/orders")] HttpRequest request) =>
@@ -58,20 +64,20 @@ public sealed class OrderFunctions(
 
     [Function(nameof(PutRoutingRules))]
     public Task<IResult> PutRoutingRulesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/routing-rules")] HttpRequest request) =>
-        api.RunAsync(request, Write, (Caller caller, PutRoutingRulesRequest body, CancellationToken ct) => putRoutingRules.HandleAsync(caller, body, ct));
+        api.RunAsync(request, WriteAccountWide, (Caller caller, PutRoutingRulesRequest body, CancellationToken ct) => putRoutingRules.HandleAsync(caller, body, ct));
 
     [Function("GetRoutingRules")]
     public Task<IResult> GetRoutingRulesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/routing-rules")] HttpRequest request) =>
-        api.RunAsync(request, Read, async (Caller caller, CancellationToken ct) =>
+        api.RunAsync(request, ReadAccountWide, async (Caller caller, CancellationToken ct) =>
             TypedResults.Ok(await routing.GetRulesAsync(caller.AccountId, ct).ConfigureAwait(false)));
 
     [Function(nameof(PutCarrierAccounts))]
     public Task<IResult> PutCarrierAccountsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/carrier-accounts")] HttpRequest request) =>
-        api.RunAsync(request, Ship, (Caller caller, PutCarrierAccountsRequest body, CancellationToken ct) => putCarrierAccounts.HandleAsync(caller, body, ct));
+        api.RunAsync(request, ShipAccountWide, (Caller caller, PutCarrierAccountsRequest body, CancellationToken ct) => putCarrierAccounts.HandleAsync(caller, body, ct));
 
     [Function("GetCarrierAccounts")]
     public Task<IResult> GetCarrierAccountsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/carrier-accounts")] HttpRequest request) =>
-        api.RunAsync(request, Read, async (Caller caller, CancellationToken ct) =>
+        api.RunAsync(request, ReadAccountWide, async (Caller caller, CancellationToken ct) =>
             TypedResults.Ok(new CarrierAccountsResponse(await routing.GetCarrierAccountsAsync(caller.AccountId, ct).ConfigureAwait(false))));
 
     private Task<IResult> Transition(HttpRequest request, string id, Access access, Party party, Func<Order, DateTimeOffset, Domain.Common.Outcome<OrderEvent>> transition) =>

@@ -23,10 +23,6 @@ public sealed class PutCarrierAccounts(RoutingStore store)
 
     public async Task<Results<Ok<CarrierAccountsResponse>, ProblemHttpResult>> HandleAsync(Caller caller, PutCarrierAccountsRequest request, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot change account-wide carrier accounts.");
-        }
         var errors = new FieldErrors();
         var accounts = request.Accounts;
         if (accounts is null)

@@ -25,10 +25,6 @@ public sealed class PutRoutingRules(RoutingStore store, ConnectionStore connecti
         {
             return OrderAccess.WrongParty(Party.Merchant);
         }
-        if (caller.Scope is not null)
-        {
-            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot change routing rules.");
-        }
         var errors = new FieldErrors();
         var named = new List<(string Field, string Id)>();
         var rules = request.Rules ?? [];

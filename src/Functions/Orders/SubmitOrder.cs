@@ -29,10 +29,6 @@ public sealed class SubmitOrder(OrderCommands commands, TimeProvider time)
         {
             return OrderAccess.WrongParty(Domain.Connections.Party.Merchant);
         }
-        if (caller.Scope is not null)
-        {
-            return Problems.Forbidden("scoped_key_not_allowed", "A key scoped to one connection cannot submit orders; routing decides where they go.");
-        }
         var draft = OrderDraft.Validate(request.ExternalId, request.Lines, request.ShipTo, request.ShippingService, request.Notes);
         if (!draft.Succeeded)
         {

@@ -19,10 +19,6 @@ public sealed partial class CreateWebhookEndpoint(WebhookStore store, WebhookUrl
 
     public async Task<Results<Created<WebhookEndpointResponse>, ProblemHttpResult>> HandleAsync(Caller caller, CreateWebhookEndpointRequest request, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return WebhookFunctions.ScopedKeyProblem();
-        }
         var errors = new FieldErrors();
         var url = errors.Text("url", request.Url, MaxUrlLength);
         if (url is { Length: > 0 and <= MaxUrlLength })

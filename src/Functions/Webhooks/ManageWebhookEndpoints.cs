@@ -8,10 +8,6 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
 {
     public async Task<Results<Ok<Page<WebhookEndpointResponse>>, ProblemHttpResult>> ListAsync(Caller caller, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return WebhookFunctions.ScopedKeyProblem();
-        }
         var endpoints = await store.ListEndpointsAsync(caller.AccountId, cancellationToken).ConfigureAwait(false);
         var health = await Task.WhenAll(endpoints.Select(e => store.GetHealthAsync(e.Id, cancellationToken))).ConfigureAwait(false);
         return TypedResults.Ok(new Page<WebhookEndpointResponse>(endpoints.Select((e, i) => WebhookEndpointResponse.For(e, health[i])).ToList(), null));
@@ -19,10 +15,6 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
 
     public async Task<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return WebhookFunctions.ScopedKeyProblem();
-        }
         var endpoint = WebhookStore.IsEndpointId(id) ? await store.GetEndpointAsync(caller.AccountId, id, cancellationToken).ConfigureAwait(false) : null;
         if (endpoint is null)
         {
@@ -33,10 +25,6 @@ public sealed class ManageWebhookEndpoints(WebhookStore store)
 
     public async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
-        if (caller.Scope is not null)
-        {
-            return WebhookFunctions.ScopedKeyProblem();
-        }
         return WebhookStore.IsEndpointId(id) && await store.DeleteEndpointAsync(caller.AccountId, id, cancellationToken).ConfigureAwait(false)
             ? TypedResults.NoContent()
             : Problems.NotFound("webhook endpoint");

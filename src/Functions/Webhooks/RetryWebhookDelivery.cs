@@ -63,7 +63,7 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
         }
         if (caller.Scope is { } scope && request.ConnectionId != scope.Value)
         {
-            return WebhookFunctions.ScopedKeyProblem();
+            return Problems.Forbidden(HttpApi.ScopedKeyNotAllowed, "A key scoped to a connection recovers that connection's deliveries only.");
         }
         var destination = request.EndpointId ?? request.ConnectionId!;
         if (request.EndpointId is not null && await store.GetEndpointAsync(caller.AccountId, request.EndpointId, cancellationToken).ConfigureAwait(false) is null)

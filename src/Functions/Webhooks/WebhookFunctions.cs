@@ -10,23 +10,26 @@ public sealed class WebhookFunctions(
     ListWebhookDeliveries deliveries,
     RetryWebhookDelivery retry)
 {
-    private static readonly Access Manage = Access.Requires("webhooks:manage");
+    private static readonly Access Manage = Access.Requires("webhooks:manage", ScopedCallers.Filtered);
+
+    /// <summary>Account-wide endpoints receive every connection's events: account business.</summary>
+    private static readonly Access ManageEndpoints = Access.Requires("webhooks:manage", ScopedCallers.Refused);
 
     [Function(nameof(CreateWebhookEndpoint))]
     public Task<IResult> CreateWebhookEndpointAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhook-endpoints")] HttpRequest request) =>
-        api.RunAsync(request, Manage, (Caller caller, CreateWebhookEndpointRequest body, CancellationToken ct) => create.HandleAsync(caller, body, ct));
+        api.RunAsync(request, ManageEndpoints, (Caller caller, CreateWebhookEndpointRequest body, CancellationToken ct) => create.HandleAsync(caller, body, ct));
 
     [Function("ListWebhookEndpoints")]
     public Task<IResult> ListWebhookEndpointsAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhook-endpoints")] HttpRequest request) =>
-        api.RunAsync(request, Manage, (Caller caller, CancellationToken ct) => endpoints.ListAsync(caller, ct));
+        api.RunAsync(request, ManageEndpoints, (Caller caller, CancellationToken ct) => endpoints.ListAsync(caller, ct));
 
     [Function("GetWebhookEndpoint")]
     public Task<IResult> GetWebhookEndpointAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhook-endpoints/{id}")] HttpRequest request, string id) =>
-        api.RunAsync(request, Manage, (Caller caller, CancellationToken ct) => endpoints.GetAsync(caller, id, ct));
+        api.RunAsync(request, ManageEndpoints, (Caller caller, CancellationToken ct) => endpoints.GetAsync(caller, id, ct));
 
     [Function("DeleteWebhookEndpoint")]
     public Task<IResult> DeleteWebhookEndpointAsync([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/webhook-endpoints/{id}")] HttpRequest request, string id) =>
-        api.RunAsync(request, Manage, (Caller caller, CancellationToken ct) => endpoints.DeleteAsync(caller, id, ct));
+        api.RunAsync(request, ManageEndpoints, (Caller caller, CancellationToken ct) => endpoints.DeleteAsync(caller, id, ct));
 
     [Function(nameof(ListWebhookDeliveries))]
     public Task<IResult> ListWebhookDeliveriesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhook-deliveries")] HttpRequest request) =>
@@ -44,8 +47,4 @@ public sealed class WebhookFunctions(
     [Function("RecoverWebhookDeliveries")]
     public Task<IResult> RecoverWebhookDeliveriesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhook-deliveries/recover")] HttpRequest request) =>
         api.RunAsync(request, Manage, (Caller caller, RecoverWebhookDeliveriesRequest body, CancellationToken ct) => retry.RecoverAsync(caller, body, ct));
-
-    /// <summary>Account-wide endpoints are account business; a key scoped to one connection cannot manage them.</summary>
-    public static ProblemHttpResult ScopedKeyProblem() =>
-        Problems.Forbidden("key_scoped_to_connection", "A key scoped to one connection cannot manage the account's webhook endpoints.");
 }
