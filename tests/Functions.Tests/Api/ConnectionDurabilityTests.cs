@@ -80,7 +80,7 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         var events = restarted.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(prefix + EventEnvelope.Queue);
         await Eventually.True(async () => await events.GetApproximateMessagesCountAsync() == 0, "the events queue to drain");
         Assert.Single(sends);
-        Assert.StartsWith("evt_", sends.Single(), StringComparison.Ordinal);
+        Assert.Equal("inv_" + id, sends.Single());
     }
 
     [Fact]
