@@ -52,7 +52,7 @@ public static class DurableFunctions
 
     /// <summary>The sidecar is built before the container; it logs through a factory of its own that filters like the app's.</summary>
     private static ILoggerFactory LoggerFactoryFor(IServiceCollection services) =>
-        LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning));
+        LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
 
     /// <summary>
     /// An orchestrator function. It takes no input parameter (a function reads its input with <c>GetInput</c>), so it
