@@ -39,9 +39,13 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         using var admin = app.Admin();
 
         await mail.WaitForAsync("inv_" + id);
-        var waiting = await WorkflowAsync(admin, id, w => w.Step == "waiting_for_decision");
-        Assert.Equal("running", waiting.RuntimeStatus);
-        Assert.Equal(createdAt + TimeSpan.FromSeconds(5), waiting.NextTimerAt);
+        var first = await WorkflowAsync(admin, id, w => w.Step is not null);
+        Assert.Equal("running", first.RuntimeStatus);
+        if (first.Step == "waiting_for_decision")
+        {
+            // The first timer is the invitation's own reminder time (on a loaded machine it may already have fired).
+            Assert.Equal(createdAt + TimeSpan.FromSeconds(5), first.NextTimerAt);
+        }
 
         await mail.WaitForAsync("rem_" + id);
         var reminded = await WorkflowAsync(admin, id, w => w.Step == "reminder_sent");
@@ -116,7 +120,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
         var prefix = TestApp.NewPrefix();
         var port = AppProcess.FreePort();
-        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:20", reminder: "00:00:05");
+        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:30", reminder: "00:00:10");
         var app = await AppProcess.StartAsync(settings, port, _workingDirectory);
         string remindedId, approvedId;
         SeededAccount threePl;
@@ -146,7 +150,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
                 var approved = await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/connections/{approvedId}/approve", new { confirm = true }), HttpStatusCode.OK);
                 Assert.Equal("active", approved.GetProperty("status").GetString());
             }
-            var remindAt = a.GetProperty("createdAt").GetDateTimeOffset() + TimeSpan.FromSeconds(5);
+            var remindAt = a.GetProperty("createdAt").GetDateTimeOffset() + TimeSpan.FromSeconds(10);
             if (remindAt + TimeSpan.FromSeconds(1) - DateTimeOffset.UtcNow is { Ticks: > 0 } untilDue)
             {
                 await Task.Delay(untilDue);
@@ -172,7 +176,10 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         using var restartedAdmin = Admin(restartedHttp);
         var expired = await WorkflowAsync(restartedAdmin, remindedId, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(40));
         Assert.Equal("expired", expired.Output);
-        Assert.True(DateTimeOffset.UtcNow >= expiresAt - TimeSpan.FromSeconds(1));
+        using var tpl = As(restartedHttp, threePl);
+        var row = await ApiAssert.Json(await tpl.GetAsync($"/v1/connections/{remindedId}"), HttpStatusCode.OK);
+        Assert.Equal("expired", row.GetProperty("status").GetString());
+        Assert.True(row.GetProperty("updatedAt").GetDateTimeOffset() >= expiresAt, "expired before its own expiresAt");
         Assert.Equal("active", (await WorkflowAsync(restartedAdmin, approvedId, w => w.RuntimeStatus == "completed")).Output);
         output.WriteLine($"restart: healthy after {upAfter.TotalMilliseconds:F0} ms; approval made while down followed up after {approvalFollowedUp.TotalMilliseconds:F0} ms; " +
             $"overdue reminder sent after {reminderSent.TotalMilliseconds:F0} ms (from process start)");
@@ -192,7 +199,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         const int Connections = 12;
         using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
         var prefix = TestApp.NewPrefix();
-        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:10", reminder: "00:00:04");
+        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:20", reminder: "00:00:05");
         using var first = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
         using var second = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
         using var one = new HttpClient { BaseAddress = first.BaseAddress };
@@ -202,10 +209,9 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         var ids = await Task.WhenAll(shops.Select(async (shop, i) =>
             (await ApiAssert.Json(await As(i % 2 == 0 ? one : two, threePl).PostAsJsonAsync("/v1/connections", new { accountId = shop.Id }), HttpStatusCode.Created))
                 .GetProperty("id").GetString()!));
-        // Half are approved (through either instance) as soon as their invitation is out; the rest expire.
+        // Half are approved at once, through either instance; the rest expire.
         await Task.WhenAll(ids.Select(async (id, i) =>
         {
-            await mail.WaitForAsync("inv_" + id);
             if (i % 2 == 0)
             {
                 await ApiAssert.Json(await As(i % 4 == 0 ? two : one, shops[i]).PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.OK);
@@ -222,9 +228,10 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         foreach (var (id, i) in ids.Select((id, i) => (id, i)))
         {
             await mail.WaitForAsync("out_" + id);
-            Assert.Equal(1, mail.Sends("inv_" + id));
             Assert.Equal(1, mail.Sends("out_" + id));
-            // A reminder whose timer was held back past the expiry by that hand-over is rightly not sent.
+            // An invitation answered before its workflow sent it is not sent; one whose reminder timer that hand-over
+            // held back past the expiry is rightly not reminded. Nothing is ever sent twice.
+            Assert.InRange(mail.Sends("inv_" + id), i % 2 == 0 ? 0 : 1, 1);
             Assert.InRange(mail.Sends("rem_" + id), 0, i % 2 == 0 ? 0 : 1);
         }
         Assert.All(mail.All, m => Assert.Equal(1, m.Value));
