@@ -72,8 +72,16 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         await Eventually.True(() => Task.FromResult(sends.Count >= 1), "the invitation");
         var signals = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Prefix + ConnectionMessages.WorkflowQueue);
         await Eventually.True(async () => await signals.GetApproximateMessagesCountAsync() == 0, "both start signals to be consumed", TimeSpan.FromSeconds(60));
-        Assert.NotNull(await app.Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(id));
         Assert.Equal(["inv_" + id], sends);
+
+        // The one workflow hears the approval and follows it up once.
+        using var shop = app.WithKey(merchant.ApiKey);
+        await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.OK);
+        await outbox.RelayPendingAsync("connections", id, CancellationToken.None);
+        var workflows = app.Services.GetRequiredService<DurableTaskClient>();
+        await Eventually.True(async () => (await workflows.GetInstanceAsync(id))?.RuntimeStatus == OrchestrationRuntimeStatus.Completed, "the workflow to complete");
+        await Eventually.True(() => Task.FromResult(sends.Count == 2), "the approval's follow-up");
+        Assert.Equal(["inv_" + id, "out_" + id], sends.Order());
     }
 
     [Fact]
