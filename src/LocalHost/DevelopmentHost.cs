@@ -38,6 +38,7 @@ public sealed class DevelopmentHost
             throw new NotSupportedException($"The development host runs HTTP, queue and Durable triggers only; add support before adding: {string.Join(", ", unsupported)}.");
         }
         builder.Services.AddThreePL(builder.Configuration);
+        // A stop waits this long for in-flight work; the default 30 s is mostly the Durable worker's open stream.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working): it still
         // reaches the task hub through the Durable client, but runs no orchestration or activity.
