@@ -95,6 +95,12 @@ try {
   const decided = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve&understood=on' });
   show('result page', `${decided.status} ${/<h1>(.*?)<\/h1>/.exec(await decided.text())[1]}`);
   show('connection', (await api('GET', `/v1/connections/${invited.id}`, merchant.apiKey)).status);
+  // The connection's Durable workflow hears of the decision and follows it up (the 3PL gets an "approved" e-mail).
+  const workflow = await eventually('the workflow to follow the approval up', async () => {
+    const w = await api('GET', `/v1/admin/connections/${invited.id}/workflow`, adminKey);
+    return w.runtimeStatus === 'completed' ? w : null;
+  });
+  show('workflow (operator view)', `${workflow.runtimeStatus}, step ${workflow.step}, outcome ${workflow.output}`);
 
   step(6, `The 3PL points this client's webhook at a local receiver (${hookUrl})`);
   const settings = await api('PATCH', `/v1/connections/${invited.id}/settings`, threePl.apiKey, { webhookUrl: hookUrl, internalCustomerId: 'CUST-42' });

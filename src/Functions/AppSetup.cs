@@ -65,6 +65,7 @@ public static class AppSetup
             ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())
             : new PickupDirectoryEmailSender(sp.GetRequiredService<EmailOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<InvitationEmails>();
+        services.AddSingleton<ConnectionMailer>();
         services.AddSingleton<SentEmailLog>();
         services.AddSingleton(WebhookUrlPolicy.FromConfiguration(configuration));
 
@@ -82,6 +83,7 @@ public static class AppSetup
         services.AddSingleton<RotateWebhookSecret>();
         services.AddSingleton<ConnectPage>();
         services.AddSingleton<OnboardBrand>();
+        services.AddSingleton<GetConnectionWorkflow>();
         services.AddSingleton<ListAuditEvents>();
         services.AddSingleton<ImpersonationStore>();
         services.AddSingleton<StartImpersonation>();

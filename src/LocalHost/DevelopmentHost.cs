@@ -7,7 +7,8 @@ namespace ThreePL.LocalHost;
 /// <summary>
 /// Runs the Functions app's own function classes where the Functions host cannot run (here, on CI, on a
 /// newcomer's machine), driven by the <c>functions.metadata</c> the Worker SDK generates: an ASP.NET Core route
-/// per HTTP function and a queue pump per queue function. It adds no behaviour of its own: authentication,
+/// per HTTP function, a queue pump per queue function, and the Durable Task worker for orchestrator and activity
+/// functions over the Durable Functions default backend (Azure Storage). It adds no behaviour of its own: authentication,
 /// problems, limits and logging scopes are in the functions' code, which both hosts run. Never deployed.
 /// </summary>
 public sealed class DevelopmentHost
@@ -30,14 +31,20 @@ public sealed class DevelopmentHost
         builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
 
         var functions = FunctionMetadata.LoadDefault().Select(f => new FunctionInvoker(f)).ToList();
-        var unsupported = functions.Where(f => f.Metadata.Trigger.Type is not ("httpTrigger" or "queueTrigger")).Select(f => $"{f.Metadata.Name} ({f.Metadata.Trigger.Type})").ToList();
+        var unsupported = functions.Where(f => f.Metadata.Trigger.Type is not ("httpTrigger" or "queueTrigger") && !DurableFunctions.IsDurableTrigger(f.Metadata.Trigger.Type))
+            .Select(f => $"{f.Metadata.Name} ({f.Metadata.Trigger.Type})").ToList();
         if (unsupported.Count > 0)
         {
-            throw new NotSupportedException($"The development host runs HTTP and queue triggers only; add support before adding: {string.Join(", ", unsupported)}.");
+            throw new NotSupportedException($"The development host runs HTTP, queue and Durable triggers only; add support before adding: {string.Join(", ", unsupported)}.");
         }
         builder.Services.AddThreePL(builder.Configuration);
-        // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working).
-        if (builder.Configuration.GetValue<bool?>(ListenersSetting) != false)
+        // A stop waits this long for in-flight work; the default 30 s is mostly the Durable worker's open stream.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        // Listeners off gives an HTTP-only instance (and lets tests stop a "crashed" process from working): it still
+        // reaches the task hub through the Durable client, but runs no orchestration or activity.
+        var listeners = builder.Configuration.GetValue<bool?>(ListenersSetting) != false;
+        DurableFunctions.Add(builder.Services, builder.Configuration, functions, runWorkflows: listeners);
+        if (listeners)
         {
             var queueFunctions = functions.Where(f => f.Metadata.Trigger.Type == "queueTrigger").ToList();
             builder.Services.AddSingleton(QueueHostOptions.FromConfiguration(builder.Configuration));

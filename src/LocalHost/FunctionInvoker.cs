@@ -1,20 +1,23 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Azure.Storage.Queues.Models;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace ThreePL.LocalHost;
 
 /// <summary>
 /// Calls one function's method as the isolated worker would: a new instance of its class per invocation, built
 /// from the invocation's services, the trigger value for the trigger's parameter, route values for the other
-/// string parameters of an HTTP function, and the cancellation token. A signature this host cannot bind fails
+/// string parameters of an HTTP function, the Durable client for a <c>durableClient</c> binding, and the
+/// cancellation token. A signature this host cannot bind fails
 /// at start-up, never at the first message.
 /// </summary>
 public sealed partial class FunctionInvoker
 {
     private readonly MethodInfo _method;
     private readonly ObjectFactory? _factory;
-    private readonly Func<InvocationInput, object?>[] _arguments;
+    private readonly Func<InvocationInput, IServiceProvider, object?>[] _arguments;
 
     public FunctionInvoker(FunctionMetadata metadata)
     {
@@ -28,9 +31,13 @@ public sealed partial class FunctionInvoker
         var trigger = metadata.Trigger;
         var routeParameters = RouteParameters(trigger.Route);
         _arguments = _method.GetParameters().Select(p => Bind(p, trigger, routeParameters)).ToArray();
+        TriggerParameterType = _method.GetParameters().Single(p => p.Name == trigger.Name).ParameterType;
     }
 
     public FunctionMetadata Metadata { get; }
+
+    /// <summary>The type the trigger binds to: an activity's input arrives deserialized as this.</summary>
+    public Type TriggerParameterType { get; }
 
     /// <summary>Runs the function; returns what it returned (awaited), or null for none.</summary>
     public async Task<object?> InvokeAsync(IServiceProvider services, InvocationInput input)
@@ -41,7 +48,7 @@ public sealed partial class FunctionInvoker
             object? returned;
             try
             {
-                returned = _method.Invoke(instance, _arguments.Select(a => a(input)).ToArray());
+                returned = _method.Invoke(instance, _arguments.Select(a => a(input, services)).ToArray());
             }
             catch (TargetInvocationException ex) when (ex.InnerException is not null)
             {
@@ -52,7 +59,8 @@ public sealed partial class FunctionInvoker
             {
                 return returned;
             }
-            await task.ConfigureAwait(false);
+            // An orchestrator must resume on the orchestration's own context; everything else need not.
+            await task.ConfigureAwait(input.Orchestration is not null);
             return task.GetType().IsGenericType ? task.GetType().GetProperty(nameof(Task<object>.Result))!.GetValue(task) : null;
         }
         finally
@@ -69,33 +77,40 @@ public sealed partial class FunctionInvoker
         }
     }
 
-    private Func<InvocationInput, object?> Bind(ParameterInfo parameter, BindingMetadata trigger, IReadOnlySet<string> routeParameters)
+    private Func<InvocationInput, IServiceProvider, object?> Bind(ParameterInfo parameter, BindingMetadata trigger, IReadOnlySet<string> routeParameters)
     {
         var type = parameter.ParameterType;
         if (type == typeof(CancellationToken))
         {
-            return input => input.CancellationToken;
+            return (input, _) => input.CancellationToken;
         }
         if (parameter.Name == trigger.Name)
         {
             return (trigger.Type, type) switch
             {
-                ("httpTrigger", _) when type == typeof(HttpRequest) => input => input.Http!.Request,
-                ("queueTrigger", _) when type == typeof(QueueMessage) => input => input.Queue,
-                ("queueTrigger", _) when type == typeof(string) => input => input.Queue!.Body.ToString(),
+                ("httpTrigger", _) when type == typeof(HttpRequest) => (input, _) => input.Http!.Request,
+                ("queueTrigger", _) when type == typeof(QueueMessage) => (input, _) => input.Queue,
+                ("queueTrigger", _) when type == typeof(string) => (input, _) => input.Queue!.Body.ToString(),
+                ("orchestrationTrigger", _) when type == typeof(TaskOrchestrationContext) => (input, _) => input.Orchestration,
+                ("activityTrigger", _) => (input, _) => input.Activity,
                 _ => throw Unsupported(parameter),
             };
         }
+        if (Metadata.Bindings.Any(b => b.Type == "durableClient" && b.Name == parameter.Name) && type == typeof(DurableTaskClient))
+        {
+            return (_, services) => services.GetRequiredService<DurableTaskClient>();
+        }
         if (trigger.Type == "httpTrigger" && type == typeof(string) && routeParameters.Contains(parameter.Name!))
         {
-            return input => input.Http!.Request.RouteValues.TryGetValue(parameter.Name!, out var value) ? value?.ToString() : null;
+            return (input, _) => input.Http!.Request.RouteValues.TryGetValue(parameter.Name!, out var value) ? value?.ToString() : null;
         }
         throw Unsupported(parameter);
     }
 
     private NotSupportedException Unsupported(ParameterInfo parameter) => new(
         $"Function {Metadata.Name}: the development host cannot bind parameter '{parameter.Name}' of type {parameter.ParameterType.Name}. " +
-        "Keep function signatures to the trigger (HttpRequest, QueueMessage or string), route values and CancellationToken.");
+        "Keep function signatures to the trigger (HttpRequest, QueueMessage or string, TaskOrchestrationContext, an activity's input), " +
+        "route values, a [DurableClient] DurableTaskClient and CancellationToken.");
 
     private static HashSet<string> RouteParameters(string? route) => route is null
         ? []
@@ -105,5 +120,10 @@ public sealed partial class FunctionInvoker
     private static partial Regex RouteParameter();
 }
 
-/// <summary>What one invocation gets: the HTTP context or the queue message, and its cancellation.</summary>
-public sealed record InvocationInput(HttpContext? Http, QueueMessage? Queue, CancellationToken CancellationToken);
+/// <summary>What one invocation gets: the HTTP context, the queue message, the orchestration or the activity input, and its cancellation.</summary>
+public sealed record InvocationInput(HttpContext? Http, QueueMessage? Queue, CancellationToken CancellationToken)
+{
+    public TaskOrchestrationContext? Orchestration { get; init; }
+
+    public object? Activity { get; init; }
+}

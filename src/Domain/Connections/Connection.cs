@@ -12,7 +12,7 @@ namespace ThreePL.Domain.Connections;
 /// Checks run in a fixed order so callers get the most useful answer: a stranger always gets
 /// <see cref="ConnectionErrors.NotAParty"/>; then the status (<see cref="ConnectionErrors.InvalidTransition"/>);
 /// then the side; then time (<see cref="ConnectionErrors.InvitationExpired"/>: once <see cref="ExpiresAt"/> has
-/// passed, a pending invitation can only be expired, even if the sweep has not run yet); then confirmation.
+/// passed, a pending invitation can only be expired, even if its workflow has not expired it yet); then confirmation.
 /// </remarks>
 public sealed class Connection
 {
@@ -29,7 +29,7 @@ public sealed class Connection
         CreatedAt = state.CreatedAt;
         UpdatedAt = state.UpdatedAt;
         ExpiresAt = state.ExpiresAt;
-        ReminderDueAt = state.ReminderDueAt;
+        RemindAt = state.RemindAt;
         StatusChangedBy = state.StatusChangedBy;
         Version = state.Version;
     }
@@ -70,8 +70,12 @@ public sealed class Connection
     /// <summary>When a pending invitation expires (kept after it is answered, for the record).</summary>
     public DateTimeOffset ExpiresAt { get; }
 
-    /// <summary>When the reminder is due; null once it was sent, when there is none, or once no longer pending.</summary>
-    public DateTimeOffset? ReminderDueAt { get; private set; }
+    /// <summary>
+    /// When a still-pending invitation gets its reminder; null when there is none (the reminder would not come
+    /// before expiry). Fixed at invitation, like <see cref="ExpiresAt"/>, so a change of configuration never moves
+    /// the timers of invitations already sent.
+    /// </summary>
+    public DateTimeOffset? RemindAt { get; }
 
     /// <summary>The account whose command set the current status; null while pending and after expiry.</summary>
     public AccountId? StatusChangedBy { get; private set; }
@@ -135,9 +139,8 @@ public sealed class Connection
         Check(Enum.IsDefined(state.Status), "the status is undefined");
         Check(state.Version >= 1, "the version is below 1");
         Check(state.ExpiresAt > state.CreatedAt, "it expires before it was created");
-        Check(state.ReminderDueAt is null
-            || (state.Status == ConnectionStatus.Pending && state.ReminderDueAt >= state.CreatedAt && state.ReminderDueAt < state.ExpiresAt),
-            "a reminder is due outside a pending invitation's lifetime");
+        Check(state.RemindAt is null || (state.RemindAt >= state.CreatedAt && state.RemindAt < state.ExpiresAt),
+            "the reminder falls outside the invitation's lifetime");
         var byNobody = state.Status is ConnectionStatus.Pending or ConnectionStatus.Expired;
         Check(byNobody
             ? state.StatusChangedBy is null
@@ -157,7 +160,7 @@ public sealed class Connection
     /// <summary>A snapshot of every field, for persistence.</summary>
     public ConnectionState ToState() => new(
         Id, ThreePlAccountId, MerchantAccountId, InvitedBy, InviteeEmail, ClientName, CompanyName,
-        Status, CreatedAt, UpdatedAt, ExpiresAt, ReminderDueAt, StatusChangedBy, Version);
+        Status, CreatedAt, UpdatedAt, ExpiresAt, RemindAt, StatusChangedBy, Version);
 
     /// <summary>The side <paramref name="account"/> takes in this connection, or null when it is not a party.</summary>
     public Party? PartyOf(AccountId account) =>
@@ -180,7 +183,6 @@ public sealed class Connection
             return Outcome<ConnectionEvent>.Failure(ConnectionErrors.ConfirmationRequired,
                 "Approving needs an explicit confirmation that you understand what this connection allows.");
         }
-        ReminderDueAt = null;
         return Move(ConnectionStatus.Active, actor, now, new ConnectionApproved(Id, now, actor));
     }
 
@@ -191,7 +193,6 @@ public sealed class Connection
         {
             return Fail(error);
         }
-        ReminderDueAt = null;
         return Move(ConnectionStatus.Declined, actor, now, new ConnectionDeclined(Id, now, actor));
     }
 
@@ -202,7 +203,6 @@ public sealed class Connection
         {
             return Fail(error);
         }
-        ReminderDueAt = null;
         return Move(ConnectionStatus.Cancelled, actor, now, new ConnectionCancelled(Id, now, actor));
     }
 
@@ -248,35 +248,7 @@ public sealed class Connection
             return Outcome<ConnectionEvent>.Failure(ConnectionErrors.NotDue,
                 $"The invitation does not expire before {ExpiresAt:O}.");
         }
-        ReminderDueAt = null;
         return Move(ConnectionStatus.Expired, null, now, new ConnectionExpired(Id, now));
-    }
-
-    /// <summary>True when the reminder should go out now: pending, due, not yet sent, not yet expired.</summary>
-    public bool ReminderDue(DateTimeOffset now) =>
-        Status == ConnectionStatus.Pending && ReminderDueAt is { } due && now >= due && now < ExpiresAt;
-
-    /// <summary>System: claims the due reminder (so it is sent once) and returns the event that sends it.</summary>
-    public Outcome<ConnectionEvent> MarkReminderSent(DateTimeOffset now)
-    {
-        if (Status != ConnectionStatus.Pending)
-        {
-            return Outcome<ConnectionEvent>.Failure(ConnectionErrors.InvalidTransition,
-                $"The connection is {ConnectionStatusNames.ToWire(Status)}; no reminder can be sent.");
-        }
-        if (now >= ExpiresAt)
-        {
-            return Fail(Expired());
-        }
-        if (!ReminderDue(now))
-        {
-            return Outcome<ConnectionEvent>.Failure(ConnectionErrors.NotDue,
-                ReminderDueAt is { } due ? $"The reminder is not due before {due:O}." : "No reminder is due.");
-        }
-        ReminderDueAt = null;
-        Version++;
-        UpdatedAt = now;
-        return Outcome<ConnectionEvent>.Success(new InvitationReminderSent(Id, now, InviteeEmail));
     }
 
     private DomainError? CheckAnswer(AccountId actor, Party required, string wrongSideCode, string verb, DateTimeOffset now)
@@ -334,7 +306,7 @@ public sealed class Connection
 /// <param name="CreatedAt">When invited.</param>
 /// <param name="UpdatedAt">When last changed.</param>
 /// <param name="ExpiresAt">When the invitation expires.</param>
-/// <param name="ReminderDueAt">When the reminder is due, if still to send.</param>
+/// <param name="RemindAt">When the pending invitation gets its reminder, if it has one.</param>
 /// <param name="StatusChangedBy">The account that set the current status.</param>
 /// <param name="Version">The domain version.</param>
 public sealed record ConnectionState(
@@ -349,6 +321,6 @@ public sealed record ConnectionState(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset? ReminderDueAt,
+    DateTimeOffset? RemindAt,
     AccountId? StatusChangedBy,
     long Version);

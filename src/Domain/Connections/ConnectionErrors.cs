@@ -21,7 +21,7 @@ public static class ConnectionErrors
     /// <summary>The actor is neither party; the app answers 404 so the connection's existence is not revealed.</summary>
     public const string NotAParty = "not_a_party";
 
-    /// <summary>The system command came too early (expiry before <c>ExpiresAt</c>, reminder before it is due or already sent).</summary>
+    /// <summary>The system command came too early (expiry before <c>ExpiresAt</c>: a durable timer may fire a moment early).</summary>
     public const string NotDue = "not_due";
 
     /// <summary>Settings input failed validation; field errors accompany it (HTTP 400).</summary>

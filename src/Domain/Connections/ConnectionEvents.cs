@@ -7,8 +7,8 @@ namespace ThreePL.Domain.Connections;
 /// <param name="OccurredAt">The <c>now</c> the command ran at.</param>
 public abstract record ConnectionEvent(ConnectionId ConnectionId, DateTimeOffset OccurredAt)
 {
-    /// <summary>The published event type (<c>connection.approved</c>, …), or null when the event is internal.</summary>
-    public abstract string? Type { get; }
+    /// <summary>The published event type (<c>connection.approved</c>, …).</summary>
+    public abstract string Type { get; }
 }
 
 /// <summary>An invitation was created; the app e-mails <see cref="InviteeEmail"/> or notifies the invitee account.</summary>
@@ -111,20 +111,6 @@ public sealed record ConnectionDisconnected(ConnectionId ConnectionId, DateTimeO
 {
     /// <inheritdoc />
     public override string Type => "connection.disconnected";
-}
-
-/// <summary>
-/// The reminder for a pending invitation was claimed; the app sends the reminder e-mail from this outbox entry.
-/// Internal: not published as a webhook.
-/// </summary>
-/// <param name="ConnectionId">The connection.</param>
-/// <param name="OccurredAt">When.</param>
-/// <param name="InviteeEmail">Where the reminder goes, if the invitation was by e-mail.</param>
-public sealed record InvitationReminderSent(ConnectionId ConnectionId, DateTimeOffset OccurredAt, string? InviteeEmail)
-    : ConnectionEvent(ConnectionId, OccurredAt)
-{
-    /// <inheritdoc />
-    public override string? Type => null;
 }
 
 /// <summary>The 3PL changed the connection's settings; <paramref name="SettingsVersion"/> is the new version.</summary>

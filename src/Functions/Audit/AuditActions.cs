@@ -3,7 +3,6 @@ namespace ThreePL.Functions.Audit;
 /// <summary>Audit actions that are not connection event types (those are recorded under their event type).</summary>
 public static class AuditActions
 {
-    public const string ReminderSent = "connection.invitation_reminder_sent";
     public const string SettingsUpdated = "connection.settings_updated";
     public const string WebhookSecretRotated = "connection.webhook_secret_rotated";
     public const string ApiKeyCreated = "api_key.created";

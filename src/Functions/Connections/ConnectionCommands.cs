@@ -69,7 +69,7 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Tim
                 return (null, outcome.Error);
             }
             var audit = outcome.Events
-                .Select(e => AuditRecord.Create(now, e.Type ?? AuditActions.ReminderSent, actor, id))
+                .Select(e => AuditRecord.Create(now, e.Type, actor, id))
                 .ToList();
             return (new ConnectionDecision(current, outcome.Events, Audit: audit), null);
         }, cancellationToken);

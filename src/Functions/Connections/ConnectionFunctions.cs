@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Http;
@@ -15,7 +16,8 @@ public sealed class ConnectionFunctions(
     UpdateConnectionSettings updateSettings,
     RotateWebhookSecret rotateSecret,
     StartImpersonation impersonate,
-    OnboardBrand onboard)
+    OnboardBrand onboard,
+    GetConnectionWorkflow getWorkflow)
 {
     private static readonly Access Read = Access.Requires("connections:read", ScopedCallers.Filtered);
     private static readonly Access Write = Access.Requires("connections:write", ScopedCallers.Filtered);
@@ -81,6 +83,14 @@ public sealed class ConnectionFunctions(
     [Function(nameof(OnboardBrand))]
     public Task<IResult> OnboardBrandAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/brands")] HttpRequest request) =>
         api.RunAsync(request, WriteAccountWide, (Caller caller, OnboardBrandRequest body, CancellationToken ct) => onboard.HandleAsync(caller, body, ct));
+
+    /// <summary>Operators see where a connection's workflow is; the parties see the connection itself.</summary>
+    [Function(nameof(GetConnectionWorkflow))]
+    public Task<IResult> GetConnectionWorkflowAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/admin/connections/{id}/workflow")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client) =>
+        api.RunOperatorAsync(request, ct => getWorkflow.HandleAsync(id, client, ct));
 
     private Task<IResult> Transition(HttpRequest request, string id, Func<Connection, AccountId, DateTimeOffset, Outcome<ConnectionEvent>> transition) =>
         api.RunAsync(request, Write, (Caller caller, CancellationToken ct) => change.HandleAsync(caller, id, transition, ct));

@@ -4,29 +4,26 @@ using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Connections;
 
-/// <summary>The queue messages a connection's events cause: published events, e-mail triggers and durable timers.</summary>
+/// <summary>
+/// The queue messages a connection's events cause, committed with the change in its outbox: the published event,
+/// the hand-back of unstarted orders, and the signals to the connection's workflow (start it, tell it the
+/// invitation was decided). Going through the outbox is what makes "a committed invitation always gets its
+/// workflow" and "a committed decision always reaches it" hold across a crash right after the commit.
+/// </summary>
 public static class ConnectionMessages
 {
-    public const string TimersQueue = "connection-timers";
-
-    /// <summary>Longest delay a storage queue accepts; later timers re-arm themselves on arrival.</summary>
-    public static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+    public const string WorkflowQueue = "connection-workflow";
 
     public static List<OutboxMessage> For(StoredConnection stored, IEnumerable<ConnectionEvent> events)
     {
         var messages = new List<OutboxMessage>();
         foreach (var @event in events)
         {
-            var type = @event.Type ?? (@event is InvitationReminderSent ? EventEnvelope.InvitationReminderType : null);
-            if (type is null)
-            {
-                continue;
-            }
             var connection = stored.Connection;
             var data = JsonSerializer.SerializeToElement(ConnectionResponse.For(stored, connection.MerchantAccountId), EventEnvelope.Json);
             var envelope = new EventEnvelope(
                 "evt_" + Outbox.NewId(@event.OccurredAt),
-                type,
+                @event.Type,
                 @event.OccurredAt,
                 connection.Id.Value,
                 null,
@@ -39,30 +36,29 @@ public static class ConnectionMessages
                 var handback = JsonSerializer.Serialize(new Orders.HandBackOrdersFunction.HandBackOrdersPage(connection.Id.Value), EventEnvelope.Json);
                 messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), Orders.OrderMessages.HandbackQueue, handback));
             }
-            if (@event is ConnectionInvited invited)
+            if (WorkflowSignal.For(@event) is { } signal)
             {
-                messages.Add(Timer(connection, ConnectionTimer.Expire, invited.ExpiresAt, @event.OccurredAt));
-                if (connection.ReminderDueAt is { } reminder)
-                {
-                    messages.Add(Timer(connection, ConnectionTimer.Remind, reminder, @event.OccurredAt));
-                }
+                messages.Add(new OutboxMessage("wfs_" + Outbox.NewId(@event.OccurredAt), WorkflowQueue, JsonSerializer.Serialize(signal, EventEnvelope.Json)));
             }
         }
         return messages;
     }
-
-    public static OutboxMessage Timer(Connection connection, string kind, DateTimeOffset dueAt, DateTimeOffset now)
-    {
-        var delay = dueAt - now;
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxQueueDelay ? MaxQueueDelay : delay;
-        var body = JsonSerializer.Serialize(new ConnectionTimer(connection.Id.Value, kind, dueAt), EventEnvelope.Json);
-        return new OutboxMessage($"tmr_{Outbox.NewId(now)}", TimersQueue, body, delay);
-    }
 }
 
-/// <summary>A durable timer: a delayed queue message that acts on a connection when it is due.</summary>
-public sealed record ConnectionTimer(string ConnectionId, string Kind, DateTimeOffset DueAt)
+/// <summary>What the workflow of connection <see cref="ConnectionId"/> must be told: <see cref="Start"/> or <see cref="Decided"/>.</summary>
+public sealed record WorkflowSignal(string ConnectionId, string Kind)
 {
-    public const string Expire = "expire";
-    public const string Remind = "remind";
+    public const string Start = "start";
+    public const string Decided = "decided";
+
+    /// <summary>
+    /// An invitation starts the workflow; an answer by a party tells it. Expiry needs no signal: the workflow
+    /// expires the invitation itself.
+    /// </summary>
+    public static WorkflowSignal? For(ConnectionEvent @event) => @event switch
+    {
+        ConnectionInvited => new(@event.ConnectionId.Value, Start),
+        ConnectionApproved or ConnectionDeclined or ConnectionCancelled => new(@event.ConnectionId.Value, Decided),
+        _ => null,
+    };
 }

@@ -170,7 +170,7 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             ["CreatedAt"] = state.CreatedAt,
             ["UpdatedAt"] = state.UpdatedAt,
             ["ExpiresAt"] = state.ExpiresAt,
-            ["ReminderDueAt"] = state.ReminderDueAt,
+            ["RemindAt"] = state.RemindAt,
             ["StatusChangedBy"] = state.StatusChangedBy?.Value,
             ["Version"] = state.Version,
             ["SettingsVersion"] = settings.Version,
@@ -203,7 +203,7 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             row.GetDateTimeOffset("CreatedAt")!.Value,
             row.GetDateTimeOffset("UpdatedAt")!.Value,
             row.GetDateTimeOffset("ExpiresAt")!.Value,
-            row.GetDateTimeOffset("ReminderDueAt"),
+            row.GetDateTimeOffset("RemindAt"),
             row.GetString("StatusChangedBy") is { } by ? AccountId.Parse(by) : null,
             row.GetInt64("Version")!.Value));
         var secrets = new WebhookSecrets(row.GetString("WebhookSecret"), row.GetString("PreviousWebhookSecret"), row.GetDateTimeOffset("PreviousWebhookSecretExpiresAt"));

@@ -37,6 +37,22 @@ public sealed class InvitationEmails(ConnectTokens tokens, ConnectionOptions opt
         return new EmailMessage(messageId, invitee.Email.Value, subject, text, html);
     }
 
+    /// <summary>How the inviter's invitation ended: approved, declined or expired unanswered.</summary>
+    public EmailMessage Outcome(string messageId, Connection connection, Account inviter, Account invitee)
+    {
+        var (subject, sentence) = connection.Status switch
+        {
+            ConnectionStatus.Active => ($"{invitee.Name} approved your invitation", $"{invitee.Name} ({invitee.Email}) approved your invitation; the connection is active."),
+            ConnectionStatus.Declined => ($"{invitee.Name} declined your invitation", $"{invitee.Name} ({invitee.Email}) declined your invitation."),
+            ConnectionStatus.Expired => ($"Your invitation to {invitee.Email} expired", $"Your invitation to {invitee.Email} expired unanswered; you can invite again at any time."),
+            _ => throw new ArgumentException($"Connection {connection.Id} has no outcome to report.", nameof(connection)),
+        };
+        var text = $"{sentence}\n\nConnection: {connection.Id}\n";
+        var html = $"<!doctype html><html lang=\"en\"><body style=\"font-family:system-ui,sans-serif;max-width:560px\"><p>{WebUtility.HtmlEncode(sentence)}</p>" +
+            $"<p>Connection: {WebUtility.HtmlEncode(connection.Id.Value)}</p></body></html>";
+        return new EmailMessage(messageId, inviter.Email.Value, subject, text, html);
+    }
+
     /// <summary>What approving means, from the invitee's side.</summary>
     public static string[] Allows(AccountKind inviterKind) => inviterKind == AccountKind.ThreePl
         ? [

@@ -34,6 +34,11 @@ public sealed class HttpApi(Authenticator authenticator, RequestBody body, ILogg
             return await handle(caller!, value!, ct).ConfigureAwait(false);
         });
 
+    /// <summary>An operator function without a body.</summary>
+    public Task<IResult> RunOperatorAsync<TResult>(HttpRequest request, Func<CancellationToken, Task<TResult>> handle)
+        where TResult : IResult =>
+        ExecuteAsync(request, Access.Operator, async (_, ct) => await handle(ct).ConfigureAwait(false));
+
     /// <summary>An operator function with a JSON body.</summary>
     public Task<IResult> RunOperatorAsync<TBody, TResult>(HttpRequest request, Func<TBody, CancellationToken, Task<TResult>> handle)
         where TResult : IResult =>

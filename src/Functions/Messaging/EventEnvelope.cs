@@ -18,9 +18,6 @@ public sealed record EventEnvelope(
 {
     public const string Queue = "events";
 
-    /// <summary>Internal event types: they drive e-mails and are never published as webhooks.</summary>
-    public const string InvitationReminderType = "connection.invitation_reminder";
-
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public OutboxMessage ToOutboxMessage() => new(Id, Queue, JsonSerializer.Serialize(this, Json));

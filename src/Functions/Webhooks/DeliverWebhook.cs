@@ -182,10 +182,13 @@ public sealed class DeliverWebhook(
         return true;
     }
 
+    /// <summary>Longest delay a storage queue accepts; the retry schedule stays far below it.</summary>
+    private static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+
     private async Task EnqueueAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         var delay = (delivery.NextAttemptAt ?? time.GetUtcNow()) - time.GetUtcNow();
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > ConnectionMessages.MaxQueueDelay ? ConnectionMessages.MaxQueueDelay : delay;
+        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxQueueDelay ? MaxQueueDelay : delay;
         var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
         var body = JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, delivery.Attempts + 1), EventEnvelope.Json);
         await queue.SendAfterAsync(body, delay, cancellationToken).ConfigureAwait(false);

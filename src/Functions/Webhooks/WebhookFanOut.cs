@@ -35,14 +35,8 @@ public sealed class WebhookFanOut(
 {
     public const string EndpointDisabledType = "webhook_endpoint.disabled";
 
-    public static bool IsPublic(string type) => type != EventEnvelope.InvitationReminderType;
-
     public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
     {
-        if (!IsPublic(envelope.Type))
-        {
-            return;
-        }
         var body = JsonSerializer.Serialize(new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, envelope.Data), EventEnvelope.Json);
         var destinations = new List<(string Destination, AccountId Owner)>();
         if (envelope.Type.StartsWith("order.", StringComparison.Ordinal)

@@ -13,7 +13,6 @@ public enum ConnectionCommand
     Reactivate,
     Disconnect,
     Expire,
-    MarkReminderSent,
 }
 
 /// <summary>Builds connections in a given status. The 3PL invites the merchant unless told otherwise.</summary>
@@ -84,7 +83,6 @@ internal sealed class ConnectionFixture
             ConnectionCommand.Reactivate => c.Reactivate(ThreePl, now),
             ConnectionCommand.Disconnect => c.Disconnect(ThreePl, now),
             ConnectionCommand.Expire => c.Expire(c.ExpiresAt),
-            ConnectionCommand.MarkReminderSent => c.MarkReminderSent(now),
             _ => throw new ArgumentOutOfRangeException(nameof(command)),
         };
     }

@@ -20,7 +20,6 @@ public class ConnectionPermissionTests
         Ok(outcome);
         Assert.Equal(ConnectionStatus.Active, c.Status);
         Assert.Equal(f.Invitee(c), Assert.IsType<ConnectionApproved>(Assert.Single(outcome.Events)).ApprovedBy);
-        Assert.Null(c.ReminderDueAt);
     }
 
     [Theory]

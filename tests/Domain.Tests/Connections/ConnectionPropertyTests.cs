@@ -87,8 +87,7 @@ public class ConnectionPropertyTests
                 ConnectionCommand.Deactivate => c.Deactivate(actor, now),
                 ConnectionCommand.Reactivate => c.Reactivate(actor, now),
                 ConnectionCommand.Disconnect => c.Disconnect(actor, now),
-                ConnectionCommand.Expire => c.Expire(now),
-                _ => c.MarkReminderSent(now),
+                _ => c.Expire(now),
             };
 
             Assert.True(Enum.IsDefined(c.Status));
@@ -102,7 +101,7 @@ public class ConnectionPropertyTests
                 Assert.Equal(c.Id, @event.ConnectionId);
                 Assert.Equal(now, @event.OccurredAt);
                 Assert.Equal(now, c.UpdatedAt);
-                if (step.Command is not (ConnectionCommand.Expire or ConnectionCommand.MarkReminderSent))
+                if (step.Command is not ConnectionCommand.Expire)
                 {
                     Assert.NotEqual(f.Stranger, actor);
                 }
@@ -115,9 +114,6 @@ public class ConnectionPropertyTests
                         break;
                     case ConnectionExpired:
                         Assert.True(now >= c.ExpiresAt);
-                        break;
-                    case InvitationReminderSent:
-                        Assert.True(before.ReminderDueAt <= now && now < c.ExpiresAt);
                         break;
                 }
             }
@@ -133,7 +129,7 @@ public class ConnectionPropertyTests
 
     private static void AssertStructure(Connection c, ConnectionFixture f)
     {
-        Assert.True(c.ReminderDueAt is null || c.Status == ConnectionStatus.Pending);
+        Assert.True(c.RemindAt is null || (c.RemindAt >= c.CreatedAt && c.RemindAt < c.ExpiresAt));
         if (c.Status is ConnectionStatus.Pending or ConnectionStatus.Expired)
         {
             Assert.Null(c.StatusChangedBy);

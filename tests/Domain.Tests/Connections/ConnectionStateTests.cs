@@ -32,8 +32,8 @@ public class ConnectionStateTests
         Assert.Throws<InvalidOperationException>(() => Connection.Restore(pending with { Version = 0 }));
         Assert.Throws<InvalidOperationException>(() => Connection.Restore(pending with { ExpiresAt = pending.CreatedAt }));
         Assert.Throws<InvalidOperationException>(() => Connection.Restore(pending with { StatusChangedBy = f.Merchant }));
-        Assert.Throws<InvalidOperationException>(() => Connection.Restore(pending with { ReminderDueAt = pending.ExpiresAt }));
-        Assert.Throws<InvalidOperationException>(() => Connection.Restore(active with { ReminderDueAt = active.CreatedAt }));
+        Assert.Throws<InvalidOperationException>(() => Connection.Restore(pending with { RemindAt = pending.ExpiresAt }));
+        Assert.Throws<InvalidOperationException>(() => Connection.Restore(active with { RemindAt = active.CreatedAt.AddTicks(-1) }));
         Assert.Throws<InvalidOperationException>(() => Connection.Restore(active with { StatusChangedBy = null }));
         Assert.Throws<InvalidOperationException>(() => Connection.Restore(active with { StatusChangedBy = AccountId.New() }));
     }

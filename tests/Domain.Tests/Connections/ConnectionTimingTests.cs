@@ -58,7 +58,7 @@ public class ConnectionTimingTests
     }
 
     [Fact]
-    public void Expire_succeeds_exactly_at_expiry_and_clears_the_reminder()
+    public void Expire_succeeds_exactly_at_expiry()
     {
         var f = new ConnectionFixture();
         var c = f.Invite();
@@ -68,49 +68,18 @@ public class ConnectionTimingTests
         Ok(outcome);
         Assert.IsType<ConnectionExpired>(Assert.Single(outcome.Events));
         Assert.Equal(ConnectionStatus.Expired, c.Status);
-        Assert.Null(c.ReminderDueAt);
         Assert.Null(c.StatusChangedBy);
     }
 
     [Fact]
-    public void Reminder_is_not_due_one_tick_before_its_time()
-    {
-        var f = new ConnectionFixture();
-        var c = f.Invite();
-        var due = T0 + ReminderAfter;
-
-        Assert.False(c.ReminderDue(due - Tick));
-        Fails(c.MarkReminderSent(due - Tick), ConnectionErrors.NotDue);
-        Assert.Equal(due, c.ReminderDueAt);
-    }
-
-    [Fact]
-    public void Reminder_is_due_exactly_at_its_time_and_is_sent_once()
-    {
-        var f = new ConnectionFixture();
-        var c = f.Invite();
-        var due = T0 + ReminderAfter;
-
-        Assert.True(c.ReminderDue(due));
-        var outcome = c.MarkReminderSent(due);
-
-        Ok(outcome);
-        Assert.Equal("shop@example.com", Assert.IsType<InvitationReminderSent>(Assert.Single(outcome.Events)).InviteeEmail);
-        Assert.Null(c.ReminderDueAt);
-        Assert.Equal(2, c.Version);
-        Assert.False(c.ReminderDue(due));
-        Fails(c.MarkReminderSent(due.AddHours(1)), ConnectionErrors.NotDue);
-    }
-
-    [Fact]
-    public void Reminder_is_not_due_once_the_invitation_expired()
+    public void The_reminder_time_is_fixed_at_invitation()
     {
         var f = new ConnectionFixture();
         var c = f.Invite();
 
-        Assert.True(c.ReminderDue(c.ExpiresAt - Tick));
-        Assert.False(c.ReminderDue(c.ExpiresAt));
-        Fails(c.MarkReminderSent(c.ExpiresAt), ConnectionErrors.InvitationExpired);
+        Assert.Equal(T0 + ReminderAfter, c.RemindAt);
+        Ok(c.Approve(f.Invitee(c), true, T0 + TimeSpan.FromHours(1)));
+        Assert.Equal(T0 + ReminderAfter, c.RemindAt);
     }
 
     [Fact]
@@ -119,8 +88,7 @@ public class ConnectionTimingTests
         var f = new ConnectionFixture();
         var c = f.Invite(ttl: TimeSpan.FromDays(3), reminderAfter: TimeSpan.FromDays(3));
 
-        Assert.Null(c.ReminderDueAt);
-        Assert.False(c.ReminderDue(c.ExpiresAt - Tick));
+        Assert.Null(c.RemindAt);
     }
 
     [Fact]
@@ -129,29 +97,16 @@ public class ConnectionTimingTests
         var f = new ConnectionFixture();
         var c = f.Invite(ttl: TimeSpan.FromDays(3), reminderAfter: TimeSpan.FromDays(3) - Tick);
 
-        Assert.Equal(c.ExpiresAt - Tick, c.ReminderDueAt);
+        Assert.Equal(c.ExpiresAt - Tick, c.RemindAt);
     }
 
     [Fact]
-    public void Zero_reminder_delay_makes_the_reminder_due_at_once()
+    public void Zero_reminder_delay_reminds_at_once()
     {
         var f = new ConnectionFixture();
         var c = f.Invite(reminderAfter: TimeSpan.Zero);
 
-        Assert.True(c.ReminderDue(T0));
-    }
-
-    [Theory]
-    [InlineData(ConnectionStatus.Active)]
-    [InlineData(ConnectionStatus.Declined)]
-    [InlineData(ConnectionStatus.Cancelled)]
-    public void Answering_the_invitation_clears_the_reminder(ConnectionStatus status)
-    {
-        var f = new ConnectionFixture();
-        var c = f.InStatus(status);
-
-        Assert.Null(c.ReminderDueAt);
-        Assert.False(c.ReminderDue(T0 + ReminderAfter));
+        Assert.Equal(T0, c.RemindAt);
     }
 
     [Fact]

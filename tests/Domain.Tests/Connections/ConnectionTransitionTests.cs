@@ -11,7 +11,6 @@ public class ConnectionTransitionTests
         [(ConnectionStatus.Pending, ConnectionCommand.Decline)] = (ConnectionStatus.Declined, typeof(ConnectionDeclined)),
         [(ConnectionStatus.Pending, ConnectionCommand.Cancel)] = (ConnectionStatus.Cancelled, typeof(ConnectionCancelled)),
         [(ConnectionStatus.Pending, ConnectionCommand.Expire)] = (ConnectionStatus.Expired, typeof(ConnectionExpired)),
-        [(ConnectionStatus.Pending, ConnectionCommand.MarkReminderSent)] = (ConnectionStatus.Pending, typeof(InvitationReminderSent)),
         [(ConnectionStatus.Active, ConnectionCommand.Deactivate)] = (ConnectionStatus.Inactive, typeof(ConnectionDeactivated)),
         [(ConnectionStatus.Active, ConnectionCommand.Disconnect)] = (ConnectionStatus.Disconnected, typeof(ConnectionDisconnected)),
         [(ConnectionStatus.Inactive, ConnectionCommand.Reactivate)] = (ConnectionStatus.Active, typeof(ConnectionReactivated)),
@@ -95,7 +94,7 @@ public class ConnectionTransitionTests
         Assert.Equal(ConnectionStatus.Pending, connection.Status);
         Assert.Equal(1, connection.Version);
         Assert.Equal(ConnectionFixture.T0 + ConnectionFixture.Ttl, connection.ExpiresAt);
-        Assert.Equal(ConnectionFixture.T0 + ConnectionFixture.ReminderAfter, connection.ReminderDueAt);
+        Assert.Equal(ConnectionFixture.T0 + ConnectionFixture.ReminderAfter, connection.RemindAt);
         Assert.Equal(Party.ThreePl, connection.Invitee);
         Assert.Equal("connection.invited", invited.Type);
         Assert.Equal(id, invited.ConnectionId);
@@ -153,7 +152,6 @@ public class ConnectionTransitionTests
         Assert.Equal("connection.deactivated", new ConnectionDeactivated(id, t, a).Type);
         Assert.Equal("connection.reactivated", new ConnectionReactivated(id, t, a).Type);
         Assert.Equal("connection.disconnected", new ConnectionDisconnected(id, t, a).Type);
-        Assert.Null(new InvitationReminderSent(id, t, null).Type);
     }
 }
 

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Connections;
 using ThreePL.Functions.Email;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
@@ -11,44 +12,13 @@ using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Api;
 
-/// <summary>Timers, crashes and races around the connection workflow.</summary>
+/// <summary>
+/// Crashes and races around connection commands and their messages; the workflow's timers and restarts are in
+/// <see cref="Workflows.ConnectionWorkflowIntegrationTests"/>.
+/// </summary>
 [Collection("azurite")]
 public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
 {
-    [Fact]
-    public async Task Pending_invitations_get_one_reminder_and_then_expire()
-    {
-        using var app = new TestApp(azurite, new Dictionary<string, string?>
-        {
-            ["ThreePL:InvitationTtl"] = "00:00:06",
-            ["ThreePL:InvitationReminderAfter"] = "00:00:02",
-        });
-        var threePl = await Seed.AccountAsync(app, "threepl");
-        var merchant = await Seed.AccountAsync(app, "merchant");
-        var id = await Connect.InviteAsync(app, threePl, new { email = merchant.Email });
-        var invitation = await Mailbox.WaitForAsync(app, merchant.Email, m => !m.Subject.StartsWith("Reminder", StringComparison.Ordinal));
-
-        var reminder = await Mailbox.WaitForAsync(app, merchant.Email, m => m.Subject.StartsWith("Reminder", StringComparison.Ordinal));
-        Assert.Equal(invitation.ConnectLink, reminder.ConnectLink);
-
-        using var shop = app.WithKey(merchant.ApiKey);
-        await Eventually.True(async () =>
-            (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "expired",
-            "the invitation to expire");
-        Assert.Equal(2, Mailbox.All(app).Count(m => m.To == merchant.Email));
-
-        using var browser = app.CreateClient();
-        Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(new Uri(invitation.ConnectLink).PathAndQuery)).StatusCode);
-        await ApiAssert.Problem(await shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.Conflict, "invalid_transition");
-        await Connect.InviteAsync(app, threePl, new { accountId = merchant.Id });
-
-        using var tpl = app.WithKey(threePl.ApiKey);
-        var audit = await ApiAssert.Json(await tpl.GetAsync($"/v1/audit-events?connectionId={id}"), HttpStatusCode.OK);
-        var expired = audit.GetProperty("items").EnumerateArray().First();
-        Assert.Equal("connection.expired", expired.GetProperty("action").GetString());
-        Assert.Contains("the system", expired.GetProperty("summary").GetString(), StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task A_crash_between_commit_and_enqueue_still_sends_the_invitation_once_after_restart()
     {
@@ -82,11 +52,11 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         var events = restarted.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(prefix + EventEnvelope.Queue);
         await Eventually.True(async () => await events.ApproximateCountAsync() == 0, "the events queue to drain");
         Assert.Single(sends);
-        Assert.StartsWith("evt_", sends.Single(), StringComparison.Ordinal);
+        Assert.Equal("inv_" + id, sends.Single());
     }
 
     [Fact]
-    public async Task The_same_event_relayed_twice_is_mailed_once()
+    public async Task The_same_invitation_relayed_twice_starts_one_workflow_and_mails_once()
     {
         var sends = new ConcurrentBag<string>();
         using var app = new TestApp(azurite,
@@ -101,9 +71,18 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         await Task.WhenAll(outbox.RelayPendingAsync("connections", id, CancellationToken.None), outbox.RelayPendingAsync("connections", id, CancellationToken.None));
 
         await Eventually.True(() => Task.FromResult(sends.Count >= 1), "the invitation");
-        var events = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Prefix + EventEnvelope.Queue);
-        await Eventually.True(async () => await events.ApproximateCountAsync() == 0, "the events queue to drain", TimeSpan.FromSeconds(60));
-        Assert.Single(sends);
+        var signals = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Prefix + ConnectionMessages.WorkflowQueue);
+        await Eventually.True(async () => await signals.ApproximateCountAsync() == 0, "both start signals to be consumed", TimeSpan.FromSeconds(60));
+        Assert.Equal(["inv_" + id], sends);
+
+        // The one workflow hears the approval and follows it up once.
+        using var shop = app.WithKey(merchant.ApiKey);
+        await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.OK);
+        await outbox.RelayPendingAsync("connections", id, CancellationToken.None);
+        var workflows = app.Services.GetRequiredService<DurableTaskClient>();
+        await Eventually.True(async () => (await workflows.GetInstanceAsync(id))?.RuntimeStatus == OrchestrationRuntimeStatus.Completed, "the workflow to complete");
+        await Eventually.True(() => Task.FromResult(sends.Count == 2), "the approval's follow-up");
+        Assert.Equal(["inv_" + id, "out_" + id], sends.Order());
     }
 
     [Fact]

@@ -47,4 +47,49 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal("", configuration["AzureFunctionsJobHost:extensions:http:routePrefix"]);
         Assert.Equal("base64", configuration["AzureFunctionsJobHost:extensions:queues:messageEncoding"]);
     }
+
+    [Fact]
+    public void The_task_hub_comes_from_the_repository_host_json_for_both_hosts()
+    {
+        var path = HostJson.Find(AppContext.BaseDirectory);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(HostJson.Load(path!))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ThreePL:Urls"] = "http://127.0.0.1:7075" }).Build();
+
+        var options = DurableHostOptions.FromConfiguration(configuration);
+
+        Assert.Equal("ThreePLHub", options.HubName);
+        Assert.Equal(4, options.PartitionCount);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.MaxQueuePollingInterval);
+        // Stable across restarts of one instance, different for a second instance on another port.
+        Assert.Equal($"{Environment.MachineName}-7075", options.WorkerId);
+    }
+
+    [Fact]
+    public void A_host_json_without_a_task_hub_name_is_refused()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["AzureFunctionsJobHost:version"] = "2.0" }).Build();
+
+        Assert.Throws<InvalidOperationException>(() => DurableHostOptions.FromConfiguration(configuration));
+    }
+
+    [Fact]
+    public void The_task_hub_storage_needs_the_blob_endpoint_or_the_identity_based_service_uris()
+    {
+        var identity = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage:blobServiceUri"] = "https://acct.blob.core.windows.net",
+            ["AzureWebJobsStorage:queueServiceUri"] = "https://acct.queue.core.windows.net",
+            ["AzureWebJobsStorage:tableServiceUri"] = "https://acct.table.core.windows.net",
+            ["AzureWebJobsStorage:clientId"] = "00000000-0000-0000-0000-000000000001",
+        }).Build();
+        var blob = DurableHostOptions.StorageFromConfiguration(identity).Blob;
+        Assert.Equal("https://acct.blob.core.windows.net/", blob.CreateClient(blob.CreateOptions()).Uri.ToString());
+
+        var withoutBlob = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage:queueServiceUri"] = "https://acct.queue.core.windows.net",
+            ["AzureWebJobsStorage:tableServiceUri"] = "https://acct.table.core.windows.net",
+        }).Build();
+        Assert.Throws<InvalidOperationException>(() => DurableHostOptions.StorageFromConfiguration(withoutBlob));
+    }
 }

@@ -10,7 +10,8 @@ namespace ThreePL.Functions.Tests.Infrastructure;
 
 /// <summary>
 /// Azurite from the repository's pinned npm package, once per test assembly, on free ports and in memory.
-/// Tables and queues run as separate processes so a queue garbage-collection stall cannot freeze tables.
+/// Blobs, tables and queues run as separate processes so a queue garbage-collection stall cannot freeze tables;
+/// blobs are for the Durable task hub (its partition leases and large messages).
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -52,14 +53,20 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var binDirectory = FindBinDirectory();
+        var blobPort = FreePort();
         var tablePort = FreePort();
         var queuePort = FreePort();
+        var blob = Start(Path.Combine(binDirectory, "azurite-blob"), $"--blobHost 127.0.0.1 --blobPort {blobPort}");
         var table = Start(Path.Combine(binDirectory, "azurite-table"), $"--tableHost 127.0.0.1 --tablePort {tablePort}");
         var queue = Start(Path.Combine(binDirectory, "azurite-queue"), $"--queueHost 127.0.0.1 --queuePort {queuePort}");
-        await Task.WhenAll(WaitForPortAsync(table, tablePort, "azurite-table"), WaitForPortAsync(queue, queuePort, "azurite-queue"));
+        await Task.WhenAll(
+            WaitForPortAsync(blob, blobPort, "azurite-blob"),
+            WaitForPortAsync(table, tablePort, "azurite-table"),
+            WaitForPortAsync(queue, queuePort, "azurite-queue"));
 
         ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blobPort}/{DevelopmentAccountName};" +
             $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};" +
             $"QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};";
         QueuePort = queuePort;
@@ -106,7 +113,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
 
             var bin = Path.Combine(directory.FullName, "node_modules", ".bin");
-            return File.Exists(Path.Combine(bin, "azurite-table")) && File.Exists(Path.Combine(bin, "azurite-queue"))
+            return new[] { "azurite-blob", "azurite-table", "azurite-queue" }.All(b => File.Exists(Path.Combine(bin, b)))
                 ? bin
                 : throw new InvalidOperationException($"Azurite is not installed under {directory.FullName}; run `npm ci` there first.");
         }

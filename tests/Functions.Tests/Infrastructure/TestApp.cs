@@ -15,6 +15,7 @@ namespace ThreePL.Functions.Tests.Infrastructure;
 public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.DevelopmentHost>
 {
     public const string AdminKey = "test-admin-key";
+    public const string HubNameSetting = "AzureFunctionsJobHost:extensions:durableTask:hubName";
 
     private readonly AzuriteFixture _azurite;
     private readonly Dictionary<string, string?> _settings;
@@ -41,6 +42,9 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
             ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
             ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
+            // A task hub of its own, like the storage prefix; polled often, so the workflows answer in test time.
+            [HubNameSetting] = HubName(Prefix),
+            ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.500",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -53,6 +57,9 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
 
     /// <summary>Where this app's e-mails land (the pickup-folder sender).</summary>
     public string MailDirectory { get; }
+
+    /// <summary>The Durable task hub of the app with storage prefix <paramref name="prefix"/> (a restart reuses both).</summary>
+    public static string HubName(string prefix) => "hub" + prefix;
 
     public static string NewPrefix()
     {

@@ -33,6 +33,7 @@ public sealed class CrashSuiteTests(AzuriteFixture azurite) : IDisposable
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["ThreePL:Storage:Prefix"] = prefix,
+            [TestApp.HubNameSetting] = TestApp.HubName(prefix),
             ["ThreePL:AdminKey"] = TestApp.AdminKey,
             ["ThreePL:SigningKey"] = "crash-suite-signing-key-0123456789abcdef",
             ["ThreePL:AllowInsecureWebhooks"] = "true",

@@ -241,7 +241,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Order_events_go_to_the_connection_url_signed_with_every_valid_secret_and_internal_events_never_go_out()
+    public async Task Order_events_go_to_the_connection_url_signed_with_every_valid_secret()
     {
         await using var receiver = await TestReceiver.StartAsync();
         await using var everything = await TestReceiver.StartAsync();
@@ -250,8 +250,6 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         var settings = await ApiAssert.Json(await s.Tpl.PatchJson($"/v1/connections/{s.ConnectionId}/settings", new { webhookUrl = receiver.HookUrl }), HttpStatusCode.OK);
         var first = settings.GetProperty("webhookSecret").GetString()!;
 
-        await s.PublishAsync(new EventEnvelope("evt_test_" + Guid.NewGuid().ToString("N"), EventEnvelope.InvitationReminderType, DateTimeOffset.UtcNow,
-            s.ConnectionId, null, [s.ThreePl.Id, s.Merchant.Id], JsonSerializer.SerializeToElement(new { })));
         await s.PublishAsync(s.OrderEvent("order.updated", 3));
         await Eventually.True(() => Task.FromResult(receiver.Hooks.Count == 1), "the order webhook");
         AssertSigned(receiver.Hooks[0], first);
@@ -265,9 +263,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         AssertSigned(receiver.Hooks[1], first, second);
 
         await Eventually.True(() => Task.FromResult(everything.Hooks.Count(h => h.Body.Contains("\"order.", StringComparison.Ordinal)) == 2), "both order events at the account endpoint");
-        Assert.DoesNotContain(everything.Hooks, h => h.Body.Contains(EventEnvelope.InvitationReminderType, StringComparison.Ordinal));
         var deliveries = await s.DeliveriesAsync();
-        Assert.DoesNotContain(deliveries.EnumerateArray(), d => d.GetProperty("eventType").GetString() == EventEnvelope.InvitationReminderType);
         Assert.Contains(deliveries.EnumerateArray(), d => d.GetProperty("eventType").GetString() == "order.updated" && d.GetProperty("endpointId").ValueKind == JsonValueKind.Null);
     }
 
@@ -428,7 +424,6 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<HttpRequestException>(() => WebhookSender.ConnectAsync(new DnsEndPoint("10.1.2.3", 443), allowLoopback: true, default).AsTask());
         await Assert.ThrowsAsync<HttpRequestException>(() => WebhookSender.ConnectAsync(new DnsEndPoint("169.254.169.254", 80), allowLoopback: true, default).AsTask());
         await Assert.ThrowsAsync<HttpRequestException>(() => WebhookSender.ConnectAsync(new DnsEndPoint("localhost", 80), allowLoopback: false, default).AsTask());
-        Assert.False(WebhookFanOut.IsPublic(EventEnvelope.InvitationReminderType));
     }
 }
 

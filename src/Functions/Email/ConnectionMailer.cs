@@ -1,0 +1,57 @@
+using ThreePL.Domain.Connections;
+using ThreePL.Functions.Accounts;
+
+namespace ThreePL.Functions.Email;
+
+/// <summary>
+/// The connection workflow's e-mails: the invitation, its reminder, and the outcome to the inviter. Each has an id
+/// derived from the connection and its kind, claimed in <see cref="SentEmailLog"/> before sending, so a retried or
+/// duplicated activity (a worker that died mid-activity, two app instances) mails once.
+/// </summary>
+public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails templates, IEmailSender email, SentEmailLog sentEmails)
+{
+    public async Task SendInvitationAsync(Connection connection, bool reminder, CancellationToken cancellationToken)
+    {
+        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
+        var id = (reminder ? "rem_" : "inv_") + connection.Id.Value;
+        await SendOnceAsync(templates.Invitation(id, connection, inviter, invitee, reminder), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells the inviter how its invitation ended; a cancellation was the inviter's own doing and needs no mail.</summary>
+    public async Task SendOutcomeAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        if (connection.Status is not (ConnectionStatus.Active or ConnectionStatus.Declined or ConnectionStatus.Expired))
+        {
+            return;
+        }
+        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
+        await SendOnceAsync(templates.Outcome("out_" + connection.Id.Value, connection, inviter, invitee), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(Account Inviter, Account Invitee)> PartiesAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        var inviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false);
+        var invitee = await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false);
+        return inviter is null || invitee is null
+            ? throw new InvalidOperationException($"Connection {connection.Id} names an account that does not exist.")
+            : (inviter, invitee);
+    }
+
+    private async Task SendOnceAsync(EmailMessage message, CancellationToken cancellationToken)
+    {
+        if (await sentEmails.TryClaimAsync(message.Id, cancellationToken).ConfigureAwait(false) is not { } claim)
+        {
+            return;
+        }
+        try
+        {
+            await email.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await sentEmails.ReleaseAsync(message.Id, claim, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        await sentEmails.MarkSentAsync(message.Id, claim, message.To, CancellationToken.None).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ThreePL.Functions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ThreePL.Functions.Tests.Workflows;
+
+/// <summary>
+/// The connection workflow end to end on Azurite (blob, queue, table) through the development host: Durable timers
+/// in real time, the decision signal through the outbox, SIGKILL and restart, and two app instances on one task hub.
+/// </summary>
+[Collection("azurite")]
+public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _workingDirectory = Directory.CreateTempSubdirectory("threepl-workflow").FullName;
+
+    public void Dispose() => Directory.Delete(_workingDirectory, recursive: true);
+
+    [Fact]
+    public async Task An_invitation_is_reminded_once_and_expires_by_its_durable_timer()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        using var app = new TestApp(azurite, new Dictionary<string, string?>
+        {
+            ["ThreePL:InvitationTtl"] = "00:00:20",
+            ["ThreePL:InvitationReminderAfter"] = "00:00:05",
+            ["ThreePL:Email:PickupDirectory"] = mail.Directory,
+        });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var invited = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/connections", new { email = merchant.Email }), HttpStatusCode.Created);
+        var id = invited.GetProperty("id").GetString()!;
+        var createdAt = invited.GetProperty("createdAt").GetDateTimeOffset();
+        var expiresAt = invited.GetProperty("expiresAt").GetDateTimeOffset();
+        using var admin = app.Admin();
+
+        await mail.WaitForAsync("inv_" + id);
+        var first = await WorkflowAsync(admin, id, w => w.Step is not null);
+        Assert.Equal("running", first.RuntimeStatus);
+        if (first.Step == "waiting_for_decision")
+        {
+            // The first timer is the invitation's own reminder time (on a loaded machine it may already have fired).
+            Assert.Equal(createdAt + TimeSpan.FromSeconds(5), first.NextTimerAt);
+        }
+
+        await mail.WaitForAsync("rem_" + id);
+        var reminded = await WorkflowAsync(admin, id, w => w.Step == "reminder_sent");
+        Assert.Equal(expiresAt, reminded.NextTimerAt);
+        var invitation = mail.Read("inv_" + id);
+        Assert.Equal(invitation.ConnectLink, mail.Read("rem_" + id).ConnectLink);
+        Assert.StartsWith("Reminder", mail.Read("rem_" + id).Subject, StringComparison.Ordinal);
+
+        var done = await WorkflowAsync(admin, id, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(40));
+        Assert.Equal("expired", done.Output);
+        using var shop = app.WithKey(merchant.ApiKey);
+        var expired = await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK);
+        Assert.Equal("expired", expired.GetProperty("status").GetString());
+        var expiredAt = expired.GetProperty("updatedAt").GetDateTimeOffset();
+        Assert.True(expiredAt >= expiresAt, $"expired at {expiredAt:O}, before {expiresAt:O}");
+        output.WriteLine($"expiry recorded {(expiredAt - expiresAt).TotalMilliseconds:F0} ms after expiresAt");
+        Assert.Equal(threePl.Email, mail.Read("out_" + id).To);
+        Assert.Equal(new Dictionary<string, int> { ["inv_" + id] = 1, ["rem_" + id] = 1, ["out_" + id] = 1 }, mail.All);
+
+        using var browser = app.CreateClient();
+        Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(new Uri(invitation.ConnectLink).PathAndQuery)).StatusCode);
+        await ApiAssert.Problem(await shop.PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.Conflict, "invalid_transition");
+        var audit = await ApiAssert.Json(await tpl.GetAsync($"/v1/audit-events?connectionId={id}"), HttpStatusCode.OK);
+        var last = audit.GetProperty("items").EnumerateArray().First();
+        Assert.Equal("connection.expired", last.GetProperty("action").GetString());
+        Assert.Contains("the system", last.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        await Connect.InviteAsync(app, threePl, new { accountId = merchant.Id });
+    }
+
+    [Fact]
+    public async Task An_approval_completes_the_workflow_and_is_followed_up()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Email:PickupDirectory"] = mail.Directory });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        using var admin = app.Admin();
+        var latencies = new List<double>();
+        string? previous = null;
+        for (var round = 0; round < 5; round++)
+        {
+            if (previous is not null)
+            {
+                // The pair may be invited again once the previous connection is finished.
+                using var either = app.WithKey(merchant.ApiKey);
+                await ApiAssert.Json(await either.PostAsync($"/v1/connections/{previous}/disconnect", null), HttpStatusCode.OK);
+            }
+            var latestId = await Connect.InviteAsync(app, threePl, new { accountId = merchant.Id });
+            await WorkflowAsync(admin, latestId, w => w.Step == "waiting_for_decision");
+
+            using var shop = app.WithKey(merchant.ApiKey);
+            var clock = Stopwatch.StartNew();
+            var approved = await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/connections/{latestId}/approve", new { confirm = true }), HttpStatusCode.OK);
+            Assert.Equal("active", approved.GetProperty("status").GetString());
+            var done = await WorkflowAsync(admin, latestId, w => w.RuntimeStatus == "completed");
+            latencies.Add(clock.Elapsed.TotalMilliseconds);
+            Assert.Equal("active", done.Output);
+            await mail.WaitForAsync("out_" + latestId);
+            Assert.Equal(threePl.Email, mail.Read("out_" + latestId).To);
+            Assert.Contains("approved", mail.Read("out_" + latestId).Subject, StringComparison.Ordinal);
+            Assert.Equal(0, mail.Sends("rem_" + latestId));
+            previous = latestId;
+        }
+        latencies.Sort();
+        output.WriteLine($"approve answered → workflow completed: median {latencies[2]:F0} ms, max {latencies[^1]:F0} ms (5 runs, includes the admin poll)");
+        Assert.All(mail.All.Values, sends => Assert.Equal(1, sends));
+    }
+
+    [Fact]
+    public async Task Kill_9_while_workflows_wait_then_restart_fires_due_timers_and_follows_up_a_decision_made_while_down()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        var prefix = TestApp.NewPrefix();
+        var port = AppProcess.FreePort();
+        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:30", reminder: "00:00:10");
+        var app = await AppProcess.StartAsync(settings, port, _workingDirectory);
+        string remindedId, approvedId;
+        SeededAccount threePl;
+        DateTimeOffset expiresAt;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = app.BaseAddress };
+            threePl = await AccountAsync(http, "threepl");
+            var shopA = await AccountAsync(http, "merchant");
+            var shopB = await AccountAsync(http, "merchant");
+            var a = await ApiAssert.Json(await As(http, threePl).PostAsJsonAsync("/v1/connections", new { accountId = shopA.Id }), HttpStatusCode.Created);
+            remindedId = a.GetProperty("id").GetString()!;
+            expiresAt = a.GetProperty("expiresAt").GetDateTimeOffset();
+            approvedId = (await ApiAssert.Json(await As(http, threePl).PostAsJsonAsync("/v1/connections", new { accountId = shopB.Id }), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            await mail.WaitForAsync("inv_" + remindedId);
+            await mail.WaitForAsync("inv_" + approvedId);
+            using var admin = Admin(http);
+            await WorkflowAsync(admin, remindedId, w => w.Step == "waiting_for_decision");
+            await WorkflowAsync(admin, approvedId, w => w.Step == "waiting_for_decision");
+            app.Kill();
+
+            // While the app is dead: an HTTP-only instance takes the approval (its signal waits in the queue), and
+            // the reminder's due time passes.
+            using (var httpOnly = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Hosting:Listeners"] = "false" }, prefix: prefix))
+            using (var shop = httpOnly.WithKey(shopB.ApiKey))
+            {
+                var approved = await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/connections/{approvedId}/approve", new { confirm = true }), HttpStatusCode.OK);
+                Assert.Equal("active", approved.GetProperty("status").GetString());
+            }
+            var remindAt = a.GetProperty("createdAt").GetDateTimeOffset() + TimeSpan.FromSeconds(10);
+            if (remindAt + TimeSpan.FromSeconds(1) - DateTimeOffset.UtcNow is { Ticks: > 0 } untilDue)
+            {
+                await Task.Delay(untilDue);
+            }
+            Assert.Equal(0, mail.Sends("rem_" + remindedId));
+            Assert.Equal(0, mail.Sends("out_" + approvedId));
+        }
+        finally
+        {
+            app.Dispose();
+        }
+
+        // Restarted with another configuration: the invitations already sent keep their own timers.
+        var restartedSettings = ProcessSettings(prefix, mail.Directory, ttl: "14.00:00:00", reminder: "3.00:00:00");
+        var restart = Stopwatch.StartNew();
+        using var restarted = await AppProcess.StartAsync(restartedSettings, port, _workingDirectory);
+        var upAfter = restart.Elapsed;
+        await mail.WaitForAsync("out_" + approvedId);
+        var approvalFollowedUp = restart.Elapsed;
+        await mail.WaitForAsync("rem_" + remindedId);
+        var reminderSent = restart.Elapsed;
+        using var restartedHttp = new HttpClient { BaseAddress = restarted.BaseAddress };
+        using var restartedAdmin = Admin(restartedHttp);
+        var expired = await WorkflowAsync(restartedAdmin, remindedId, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(40));
+        Assert.Equal("expired", expired.Output);
+        using var tpl = As(restartedHttp, threePl);
+        var row = await ApiAssert.Json(await tpl.GetAsync($"/v1/connections/{remindedId}"), HttpStatusCode.OK);
+        Assert.Equal("expired", row.GetProperty("status").GetString());
+        Assert.True(row.GetProperty("updatedAt").GetDateTimeOffset() >= expiresAt, "expired before its own expiresAt");
+        Assert.Equal("active", (await WorkflowAsync(restartedAdmin, approvedId, w => w.RuntimeStatus == "completed")).Output);
+        output.WriteLine($"restart: healthy after {upAfter.TotalMilliseconds:F0} ms; approval made while down followed up after {approvalFollowedUp.TotalMilliseconds:F0} ms; " +
+            $"overdue reminder sent after {reminderSent.TotalMilliseconds:F0} ms (from process start)");
+
+        await mail.WaitForAsync("out_" + remindedId);
+        Assert.Equal(new Dictionary<string, int>
+        {
+            ["inv_" + remindedId] = 1, ["rem_" + remindedId] = 1, ["out_" + remindedId] = 1,
+            ["inv_" + approvedId] = 1, ["out_" + approvedId] = 1,
+        }, mail.All);
+        Assert.Equal(threePl.Email, mail.Read("out_" + remindedId).To);
+    }
+
+    [Fact]
+    public async Task Two_app_instances_on_one_task_hub_run_each_activity_once()
+    {
+        const int Connections = 12;
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        var prefix = TestApp.NewPrefix();
+        var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:20", reminder: "00:00:05");
+        using var first = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
+        using var second = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
+        using var one = new HttpClient { BaseAddress = first.BaseAddress };
+        using var two = new HttpClient { BaseAddress = second.BaseAddress };
+        var threePl = await AccountAsync(one, "threepl");
+        var shops = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => AccountAsync(one, "merchant")));
+        var ids = await Task.WhenAll(shops.Select(async (shop, i) =>
+            (await ApiAssert.Json(await As(i % 2 == 0 ? one : two, threePl).PostAsJsonAsync("/v1/connections", new { accountId = shop.Id }), HttpStatusCode.Created))
+                .GetProperty("id").GetString()!));
+        // Half are approved at once, through either instance; the rest expire.
+        await Task.WhenAll(ids.Select(async (id, i) =>
+        {
+            if (i % 2 == 0)
+            {
+                await ApiAssert.Json(await As(i % 4 == 0 ? two : one, shops[i]).PostAsJsonAsync($"/v1/connections/{id}/approve", new { confirm = true }), HttpStatusCode.OK);
+            }
+        }));
+
+        using var admin = Admin(two);
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            // A second worker joining takes over half the partitions, which holds their messages back for a while.
+            var done = await WorkflowAsync(admin, id, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(90));
+            Assert.Equal(i % 2 == 0 ? "active" : "expired", done.Output);
+        }
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            await mail.WaitForAsync("out_" + id);
+            Assert.Equal(1, mail.Sends("out_" + id));
+            // An invitation answered before its workflow sent it is not sent; one whose reminder timer that hand-over
+            // held back past the expiry is rightly not reminded. Nothing is ever sent twice.
+            Assert.InRange(mail.Sends("inv_" + id), i % 2 == 0 ? 0 : 1, 1);
+            Assert.InRange(mail.Sends("rem_" + id), 0, i % 2 == 0 ? 0 : 1);
+        }
+        Assert.All(mail.All, m => Assert.Equal(1, m.Value));
+        Assert.False(first.HasExited || second.HasExited);
+    }
+
+    private Dictionary<string, string> ProcessSettings(string prefix, string mailDirectory, string ttl, string reminder) => new()
+    {
+        ["AzureWebJobsStorage"] = azurite.ConnectionString,
+        ["ThreePL:Storage:Prefix"] = prefix,
+        [TestApp.HubNameSetting] = TestApp.HubName(prefix),
+        ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.500",
+        ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
+        ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
+        ["ThreePL:AdminKey"] = TestApp.AdminKey,
+        ["ThreePL:SigningKey"] = "test-signing-key-0123456789abcdef0123456789",
+        ["ThreePL:Email:PickupDirectory"] = mailDirectory,
+        ["ThreePL:InvitationTtl"] = ttl,
+        ["ThreePL:InvitationReminderAfter"] = reminder,
+    };
+
+    private static async Task<SeededAccount> AccountAsync(HttpClient http, string kind)
+    {
+        var email = $"{Guid.NewGuid():N}@example.com";
+        using var admin = Admin(http);
+        var json = await ApiAssert.Json(await admin.PostAsJsonAsync("/v1/admin/accounts", new { kind, name = $"Test {kind}", email }), HttpStatusCode.Created);
+        return new SeededAccount(json.GetProperty("id").GetString()!, kind, email, json.GetProperty("apiKey").GetString()!);
+    }
+
+    private static HttpClient Admin(HttpClient http) => With(http, TestApp.AdminKey);
+
+    private static HttpClient As(HttpClient http, SeededAccount account) => With(http, account.ApiKey);
+
+    private static HttpClient With(HttpClient http, string key)
+    {
+        var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private static Task<Workflow> WorkflowAsync(HttpClient admin, string id, Func<Workflow, bool> until, TimeSpan? timeout = null) =>
+        Eventually.Get(async () =>
+        {
+            var response = await admin.GetAsync($"/v1/admin/connections/{id}/workflow");
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+            var json = await ApiAssert.Json(response, HttpStatusCode.OK);
+            var workflow = new Workflow(
+                json.GetProperty("runtimeStatus").GetString()!,
+                json.GetProperty("step").GetString(),
+                json.GetProperty("nextTimerAt").ValueKind == JsonValueKind.Null ? null : json.GetProperty("nextTimerAt").GetDateTimeOffset(),
+                json.GetProperty("output").GetString());
+            return until(workflow) ? workflow : null;
+        }, $"the workflow of {id}", timeout ?? TimeSpan.FromSeconds(30));
+
+    private sealed record Workflow(string RuntimeStatus, string? Step, DateTimeOffset? NextTimerAt, string? Output);
+}
