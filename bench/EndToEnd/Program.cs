@@ -90,8 +90,8 @@ public static class Program
         var (perOrder, countRun) = await Counting.RunAsync(azurite, receiver, countOrders, maxBacklog);
 
         // 3. Ceilings: Azurite replaying that mix with our clients; the receiver with a bare HttpClient.
-        //    The replay gets an Azurite of its own: on the one the counting phase has just used, Azurite's queue
-        //    clean-up can stall it for tens of seconds and give a "ceiling" below the app's own throughput.
+        //    The replay gets an Azurite of its own: on the one the counting phase had just used, a replay's queue
+        //    process once spent ~4× its usual CPU and gave a "ceiling" below the app's own throughput.
         Console.WriteLine("Azurite ceiling ...");
         Replay.Result replay;
         using (var replayAzurite = await Azurite.StartAsync(repo))
@@ -205,7 +205,7 @@ public static class Program
         Emit($"Target: ≥ 50 % × Azurite ceiling {replay.OperationsPerSecond:F0} ops/s ÷ {minimalOps:F2} minimal ops per order = **{target:F1} orders/s**.");
         Emit();
         // On a shared machine the replay and each run get different shares of the CPU, so the ratio of rates moves
-        // with the load; Azurite CPU per order (replay vs run) is the same comparison without that.
+        // with the load; Azurite CPU per order (replay vs run) is a steadier comparison.
         var replayCpuPerOrder = 1000 * (replay.TableCpu + replay.QueueCpu) / replay.Orders;
         Emit("| run | orders/s | ÷ Azurite replay ceiling (orders/s of the same mix) | target ≥ 50 % ({0:F1} orders/s) | Azurite CPU ms per order (replay: {1:F0}) | webhooks/s ÷ receiver ceiling |"
             .Replace("{0:F1}", target.ToString("F1", CultureInfo.InvariantCulture), StringComparison.Ordinal)
