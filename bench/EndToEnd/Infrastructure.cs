@@ -5,8 +5,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
 
 namespace ThreePL.Bench.EndToEnd;
@@ -125,6 +128,10 @@ public sealed class Child : IDisposable
 /// <summary>azurite-table and azurite-queue as two in-memory processes on free ports, as the test fixture runs them.</summary>
 public sealed class Azurite : IDisposable
 {
+    // Azurite's documented development account (the same for every Azurite).
+    private const string AccountName = "devstoreaccount1";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
     private readonly string _directory;
 
     private Azurite(Child table, Child queue, int tablePort, int queuePort, string directory)
@@ -133,10 +140,9 @@ public sealed class Azurite : IDisposable
         Table = table;
         Queue = queue;
         ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
-            $"TableEndpoint=http://127.0.0.1:{tablePort}/{StorageAccount.DevelopmentAccountName};" +
-            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{StorageAccount.DevelopmentAccountName};";
-        Account = StorageAccount.Parse(ConnectionString);
+            $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};" +
+            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};";
         QueuePort = queuePort;
     }
 
@@ -148,7 +154,12 @@ public sealed class Azurite : IDisposable
 
     public string ConnectionString { get; }
 
-    public StorageAccount Account { get; }
+    /// <summary>The app's own client factory (base64 messages, the service version Azurite accepts), with extra policies.</summary>
+    public TableServiceClient Tables(params StoragePolicy[] policies) =>
+        StorageClients.Tables(StorageClients.FromConnectionString(ConnectionString), policies);
+
+    public QueueServiceClient Queues(params StoragePolicy[] policies) =>
+        StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString), policies);
 
     public static async Task<Azurite> StartAsync(string repoRoot)
     {

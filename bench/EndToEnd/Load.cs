@@ -7,6 +7,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Bench.EndToEnd;
 
@@ -267,7 +268,7 @@ public sealed record Usage(long PeakRssKb, double AppCpu, double TableCpu, doubl
 public sealed class Monitor(int appPid, Azurite azurite, string prefix)
 {
     private static readonly string[] s_queues = ["order-routing", "events", "outbox", "webhook-deliveries"];
-    private readonly QueueServiceClient _queues = new(azurite.Account);
+    private readonly QueueServiceClient _queues = azurite.Queues();
     private CancellationTokenSource? _stop;
     private Task? _sampler;
     private long _peakRss;
