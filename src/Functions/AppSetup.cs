@@ -71,6 +71,7 @@ public static class AppSetup
 
         services.AddSingleton(ConnectionOptions.FromConfiguration(configuration));
         services.AddSingleton(_ => ConnectTokens.FromConfiguration(configuration));
+        services.AddSingleton(_ => UnconnectableInvitee.FromConfiguration(configuration));
         services.AddSingleton<ConnectionStore>();
         services.AddSingleton<ConnectionAccess>();
         services.AddSingleton<ConnectionCommands>();

@@ -20,6 +20,16 @@ public static class Identifier
     {
         Span<byte> bytes = stackalloc byte[RandomLength];
         RandomNumberGenerator.Fill(bytes);
+        return From(prefix, bytes);
+    }
+
+    /// <summary>The identifier whose random part is taken from <paramref name="bytes"/> (at least <see cref="RandomLength"/> of them).</summary>
+    public static string From(string prefix, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < RandomLength)
+        {
+            throw new ArgumentException($"An identifier needs {RandomLength} bytes, not {bytes.Length}.", nameof(bytes));
+        }
         Span<char> chars = stackalloc char[RandomLength];
         for (var i = 0; i < RandomLength; i++)
         {
@@ -59,6 +69,9 @@ public readonly record struct AccountId
 
     /// <summary>A new random id.</summary>
     public static AccountId New() => new(Identifier.New(Prefix));
+
+    /// <summary>The id whose random part comes from <paramref name="digest"/>: the same digest, the same id.</summary>
+    public static AccountId From(ReadOnlySpan<byte> digest) => new(Identifier.From(Prefix, digest));
 
     /// <summary>Parses untrusted input; false when it is not an account id.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out AccountId id)

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.ApiKeys;
+using ThreePL.Functions.Audit;
 using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Accounts;
@@ -43,7 +44,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names, 
     /// The owner takes over an account created on their behalf: it becomes activated under the name they
     /// chose, together with its first key, in one transaction. False when it was activated meanwhile.
     /// </summary>
-    public async Task<bool> TryActivateAsync(Account account, ETag etag, ApiKeyRecord firstKey, CancellationToken cancellationToken = default)
+    public async Task<bool> TryActivateAsync(Account account, ETag etag, ApiKeyRecord firstKey, AuditRecord audit, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -51,6 +52,7 @@ public sealed class AccountStore(TableServiceClient tables, StorageNames names, 
             [
                 new TableTransactionAction(TableTransactionActionType.UpdateMerge, ToEntity(account with { Activated = true }), etag),
                 new TableTransactionAction(TableTransactionActionType.Add, ApiKeyStore.ToEntity(firstKey)),
+                audit.ToAction(account.Id.Value),
             ], cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
@@ -12,10 +13,13 @@ namespace ThreePL.Functions.ConnectPages;
 /// <summary>
 /// <c>/connect/{token}</c>, the link in the invitation e-mail and the brand login link. GET only shows
 /// (mail scanners prefetch links); POST decides. A not-yet-activated invitee account is taken over here:
-/// approving activates it and shows its first API key once. If the process dies between approving and
-/// activating, the link still activates the account afterwards: it counts as used only once both are done.
+/// approving activates it and shows its first API key once — but only through the mailed link, which proves control
+/// of the account's address. The shared link a 3PL got from brand onboarding has been seen by the 3PL, so its page
+/// only has the mailed link sent to the brand's address (<see cref="LinkKind"/>). If the process dies between
+/// approving and activating, the mailed link still activates the account afterwards: it counts as used only once
+/// both are done. Activation is audited in the account's trail.
 /// </summary>
-public sealed class ConnectPage(ConnectionStore connections, AccountStore accounts, ConnectionCommands commands, TimeProvider time)
+public sealed class ConnectPage(ConnectionStore connections, AccountStore accounts, ConnectionCommands commands, ConnectTokens tokens, Email.ConnectionMailer mailer, TimeProvider time)
 {
     public const int MaxNameLength = 200;
 
@@ -25,6 +29,9 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         return context switch
         {
             null => Html(ConnectPageHtml.NotFound(), StatusCodes.Status404NotFound),
+            { Kind: LinkKind.Shared } c when !c.SharedLinkStillUseful => Html(ConnectPageHtml.Used(), StatusCodes.Status410Gone),
+            { Kind: LinkKind.Shared } c when c.Stored.Connection.ExpiresAt <= time.GetUtcNow() => Html(ConnectPageHtml.Expired(), StatusCodes.Status410Gone),
+            { Kind: LinkKind.Shared } c => Html(ConnectPageHtml.Shared(Invitation(c, null), Masked(c.Invitee.Email.Value), sent: false)),
             { Stored.Connection.Status: ConnectionStatus.Pending } c when c.Stored.Connection.ExpiresAt <= time.GetUtcNow() =>
                 Html(ConnectPageHtml.Expired(), StatusCodes.Status410Gone),
             { Stored.Connection.Status: ConnectionStatus.Pending } or { NeedsActivationAfterApproval: true } => Html(ConnectPageHtml.Review(Invitation(context, null))),
@@ -39,6 +46,10 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         if (context is null)
         {
             return Html(ConnectPageHtml.NotFound(), StatusCodes.Status404NotFound);
+        }
+        if (context.Kind == LinkKind.Shared)
+        {
+            return await SendConfirmationAsync(context, cancellationToken).ConfigureAwait(false);
         }
         var decision = form["decision"].ToString();
         var name = form["name"].ToString().Trim();
@@ -76,7 +87,7 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         string? apiKey = null;
         if (!context.Invitee.Activated)
         {
-            apiKey = await ActivateAsync(context.Invitee.Id, name, cancellationToken).ConfigureAwait(false);
+            apiKey = await ActivateAsync(context.Invitee.Id, connection.Id, name, cancellationToken).ConfigureAwait(false);
             if (apiKey is null)
             {
                 return Html(ConnectPageHtml.Used(), StatusCodes.Status410Gone);
@@ -85,7 +96,34 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         return Html(ConnectPageHtml.Approved(context.Inviter.Name, apiKey, apiKey is null ? null : invitee.Value));
     }
 
-    private async Task<string?> ActivateAsync(AccountId accountId, string name, CancellationToken cancellationToken)
+    /// <summary>The shared link's one action: the mailed link goes to the brand's address again (at most hourly).</summary>
+    private async Task<IResult> SendConfirmationAsync(PageContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!context.SharedLinkStillUseful)
+        {
+            return Html(ConnectPageHtml.Used(), StatusCodes.Status410Gone);
+        }
+        if (context.Stored.Connection.ExpiresAt <= now)
+        {
+            return Html(ConnectPageHtml.Expired(), StatusCodes.Status410Gone);
+        }
+        if (await mailer.SendConfirmationAsync(context.Stored.Connection, now, cancellationToken).ConfigureAwait(false))
+        {
+            var audit = AuditRecord.Create(now, AuditActions.ActivationLinkRequested, new AuditActor(context.Invitee.Id, null, null), context.Stored.Connection.Id);
+            await connections.AppendAuditAsync(context.Stored.Connection.Id, audit, cancellationToken).ConfigureAwait(false);
+        }
+        return Html(ConnectPageHtml.Shared(Invitation(context, null), Masked(context.Invitee.Email.Value), sent: true));
+    }
+
+    /// <summary>Enough of the address for its owner to recognise it: the first character and the domain.</summary>
+    private static string Masked(string email)
+    {
+        var at = email.IndexOf('@');
+        return at <= 1 ? "•••" + email[Math.Max(at, 0)..] : email[0] + "•••" + email[at..];
+    }
+
+    private async Task<string?> ActivateAsync(AccountId accountId, ConnectionId connection, string name, CancellationToken cancellationToken)
     {
         if (await accounts.GetWithETagAsync(accountId, cancellationToken).ConfigureAwait(false) is not { Account: var account, ETag: var etag } || account.Activated)
         {
@@ -95,21 +133,24 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         var (token, hash) = ApiKeySecret.Create(account.Id, keyId);
         var key = new ApiKeyRecord(account.Id, keyId, account.Kind, "default", PermissionSet.Everything, null, hash, true, time.GetUtcNow(), null);
         var renamed = name.Length > 0 ? account with { Name = name } : account;
-        return await accounts.TryActivateAsync(renamed, etag, key, cancellationToken).ConfigureAwait(false) ? token : null;
+        var audit = AuditRecord.Create(time.GetUtcNow(), AuditActions.AccountActivated, new AuditActor(account.Id, null, null), connection,
+            after: JsonSerializer.Serialize(new { activated = true, proof = "connect link e-mailed to the account's address" }));
+        return await accounts.TryActivateAsync(renamed, etag, key, audit, cancellationToken).ConfigureAwait(false) ? token : null;
     }
 
     private async Task<PageContext?> LoadAsync(string token, CancellationToken cancellationToken)
     {
         if (!ConnectTokens.TryParse(token, out var id)
+            || tokens.KindOf(token, id) is not { } kind
             || await connections.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } stored
-            || !ConnectTokens.Matches(token, stored.TokenHash))
+            || (kind == LinkKind.Mailed && !ConnectTokens.Matches(token, stored.TokenHash)))
         {
             return null;
         }
         var connection = stored.Connection;
         var inviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false);
         var invitee = await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false);
-        return inviter is null || invitee is null ? null : new PageContext(stored, inviter, invitee);
+        return inviter is null || invitee is null ? null : new PageContext(stored, inviter, invitee, kind);
     }
 
     private static ConnectPageHtml.Invitation Invitation(PageContext context, string? error) => new(
@@ -126,9 +167,12 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
     /// <summary>Link pages must never be cached or framed: they show one-time secrets.</summary>
     private static IResult Html(string html, int status = StatusCodes.Status200OK) => new HtmlResult(html, status);
 
-    private sealed record PageContext(StoredConnection Stored, Account Inviter, Account Invitee)
+    private sealed record PageContext(StoredConnection Stored, Account Inviter, Account Invitee, LinkKind Kind)
     {
         public bool NeedsActivationAfterApproval => Stored.Connection.Status == ConnectionStatus.Active && !Invitee.Activated;
+
+        /// <summary>A shared link only helps a brand that has not taken its account over, on an open invitation.</summary>
+        public bool SharedLinkStillUseful => Stored.Connection.Status == ConnectionStatus.Pending && !Invitee.Activated;
     }
 
     private sealed class HtmlResult(string html, int status) : IResult

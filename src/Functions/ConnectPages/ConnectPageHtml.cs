@@ -59,6 +59,38 @@ public static class ConnectPageHtml
         return Page("Review the invitation", body.ToString());
     }
 
+    /// <summary>
+    /// The page behind the link a 3PL shares with a brand it onboarded. The 3PL has seen that link, so it cannot
+    /// approve or activate anything: it sends the brand the link that can, to the brand's own address.
+    /// </summary>
+    public static string Shared(Invitation invitation, string maskedEmail, bool sent)
+    {
+        var body = new StringBuilder();
+        body.Append("<h1>Connect your account</h1>");
+        body.Append("<p><strong>").Append(E(invitation.InviterName)).Append("</strong>, a ").Append(E(invitation.InviterKind))
+            .Append(", has set up an account for you and invites you to connect.</p>");
+        body.Append("<h2>If you approve</h2><ul>");
+        foreach (var line in invitation.Allows)
+        {
+            body.Append("<li>").Append(E(line)).Append("</li>");
+        }
+        body.Append("</ul>");
+        if (sent)
+        {
+            body.Append("<p role=\"status\">We have e-mailed a confirmation link to <strong>").Append(E(maskedEmail))
+                .Append("</strong>. Open it to review the invitation, approve it and receive your first API key. ")
+                .Append("It can take a few minutes to arrive; we send at most one an hour.</p>");
+        }
+        else
+        {
+            body.Append("<p>To protect your account, approving and receiving your API key happen through a link we e-mail to <strong>")
+                .Append(E(maskedEmail)).Append("</strong>, not through this shared link.</p>")
+                .Append("<form method=\"post\"><p class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"send\">E-mail me the confirmation link</button></p></form>");
+        }
+        body.Append("<p class=\"muted\">This invitation expires on ").Append(E(invitation.ExpiresAt.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture))).Append(".</p>");
+        return Page("Confirm by e-mail", body.ToString());
+    }
+
     public static string Approved(string counterpartName, string? apiKey, string? accountId)
     {
         var body = new StringBuilder();

@@ -21,12 +21,12 @@ public sealed record ConnectionResponse(
 {
     /// <summary>
     /// The client name is the 3PL's own nickname for the client (ShipStation: "only used inside the 3PL
-    /// account"), so the merchant never sees it; the company name is what the merchant sees.
+    /// account"), so only the 3PL's own view carries it; the company name is what the merchant sees.
     /// </summary>
-    public static ConnectionResponse For(StoredConnection stored, AccountId? viewer)
+    public static ConnectionResponse For(StoredConnection stored, AccountId viewer)
     {
         var c = stored.Connection;
-        var clientName = viewer is null || viewer == c.ThreePlAccountId ? c.ClientName : null;
+        var clientName = viewer == c.ThreePlAccountId ? c.ClientName : null;
         return new ConnectionResponse(
             c.Id.Value,
             ConnectionStatusNames.ToWire(c.Status),

@@ -132,6 +132,10 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
     /// Replaces the connection row if it is unchanged since it was read, together with its audit and outbox
     /// rows and, when the settings changed, the new settings version. A 412 means someone else changed it first.
     /// </summary>
+    /// <summary>An audit row on its own, for an action that changes no connection state.</summary>
+    public async Task AppendAuditAsync(ConnectionId id, AuditRecord audit, CancellationToken cancellationToken) =>
+        await Table.AddEntityAsync(audit.ToAction(id.Value).Entity, cancellationToken).ConfigureAwait(false);
+
     public async Task<ETag> CommitAsync(StoredConnection updated, bool settingsChanged, IEnumerable<AuditRecord> audit, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         var partition = updated.Connection.Id.Value;

@@ -21,6 +21,7 @@ public sealed class InviteConnection(
     ConnectionStore store,
     Outbox outbox,
     ConnectTokens tokens,
+    UnconnectableInvitee unconnectable,
     ConnectionOptions options,
     TimeProvider time)
 {
@@ -54,7 +55,7 @@ public sealed class InviteConnection(
         var counterpartKind = caller.Kind == AccountKind.ThreePl ? AccountKind.Merchant : AccountKind.ThreePl;
         var counterpart = request.AccountId is not null
             ? await accounts.GetAsync(accountId, cancellationToken).ConfigureAwait(false)
-            : await FindOrCreateInviteeAsync(email, counterpartKind, companyName ?? clientName, cancellationToken).ConfigureAwait(false);
+            : await FindOrCreateInviteeAsync(email, counterpartKind, cancellationToken).ConfigureAwait(false);
         if (counterpart is null)
         {
             return Problems.Validation("accountId", "No such account.");
@@ -64,13 +65,19 @@ public sealed class InviteConnection(
         {
             return Problems.Validation(field, "An account cannot connect to itself.");
         }
+        var counterpartId = counterpart.Id;
         if (counterpart.Kind != counterpartKind)
         {
-            return Problems.Validation(field, $"Must be a {AccountKindNames.ToWire(counterpartKind)} account: a connection joins a 3PL and a merchant.");
+            // By id the caller already holds the account; by e-mail the answer must not say the address has one.
+            if (request.AccountId is not null)
+            {
+                return Problems.Validation(field, $"Must be a {AccountKindNames.ToWire(counterpartKind)} account: a connection joins a 3PL and a merchant.");
+            }
+            counterpartId = unconnectable.StandIn(caller.AccountId, email);
         }
 
         var now = time.GetUtcNow();
-        var (threePl, merchant) = caller.Kind == AccountKind.ThreePl ? (caller.AccountId, counterpart.Id) : (counterpart.Id, caller.AccountId);
+        var (threePl, merchant) = caller.Kind == AccountKind.ThreePl ? (caller.AccountId, counterpartId) : (counterpartId, caller.AccountId);
         var invitedBy = caller.Kind == AccountKind.ThreePl ? Party.ThreePl : Party.Merchant;
         var (connection, invited) = Connection.Invite(ConnectionId.New(), threePl, merchant, invitedBy, counterpart.Email.Value, clientName, companyName, now, options.InvitationTtl, options.InvitationReminderAfter);
         var created = await CreateAsync(connection, invited, ConnectionAccess.Actor(caller), cancellationToken).ConfigureAwait(false);
@@ -100,7 +107,12 @@ public sealed class InviteConnection(
         ? Problems.Conflict("connection_already_pending", "An invitation between these accounts is already pending.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value })
         : Problems.Conflict("connection_already_active", "These accounts are already connected.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value });
 
-    private async Task<Account?> FindOrCreateInviteeAsync(EmailAddress email, AccountKind kind, string? name, CancellationToken cancellationToken)
+    /// <summary>
+    /// The account behind an invited address, created not yet activated when there is none. It is named after the
+    /// address, never after anything the inviter typed: the client name is the 3PL's private nickname and the company
+    /// name is the inviter's own. The owner names the account when taking it over.
+    /// </summary>
+    private async Task<Account?> FindOrCreateInviteeAsync(EmailAddress email, AccountKind kind, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -108,7 +120,7 @@ public sealed class InviteConnection(
             {
                 return existing;
             }
-            var invitee = new Account(AccountId.New(), kind, name ?? email.Value, email, Activated: false, time.GetUtcNow());
+            var invitee = new Account(AccountId.New(), kind, email.Value[..email.Value.IndexOf('@')], email, Activated: false, time.GetUtcNow());
             if (await accounts.TryCreateAsync(invitee, null, cancellationToken).ConfigureAwait(false))
             {
                 return invitee;

@@ -90,13 +90,13 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
         {
             return Problems.Conflict("account_email_taken", $"An account with the e-mail '{email}' already exists; invite it with POST /v1/connections instead.");
         }
-        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, brand.Id, Party.ThreePl, email.Value, companyName, companyName, now, options.InvitationTtl, options.InvitationReminderAfter);
+        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, brand.Id, Party.ThreePl, email.Value, clientName: companyName, companyName: null, now, options.InvitationTtl, options.InvitationReminderAfter);
         var (stored, conflict) = await invitations.CreateAsync(connection, invited, ConnectionAccess.Actor(caller), cancellationToken).ConfigureAwait(false);
         if (conflict is not null)
         {
             return InviteConnection.ConflictProblem(conflict);
         }
-        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), brand.Id.Value, options.ConnectLink(tokens.Create(connection.Id)));
+        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), brand.Id.Value, options.ConnectLink(tokens.CreateShared(connection.Id)));
         return TypedResults.Created($"/v1/connections/{connection.Id}", response);
     }
 }

@@ -12,9 +12,32 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
 {
     public async Task SendInvitationAsync(Connection connection, bool reminder, CancellationToken cancellationToken)
     {
-        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
         var id = (reminder ? "rem_" : "inv_") + connection.Id.Value;
-        await SendOnceAsync(templates.Invitation(id, connection, inviter, invitee, reminder), cancellationToken).ConfigureAwait(false);
+        if (await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false) is null)
+        {
+            // A stand-in invitee (UnconnectableInvitee): the address learns why nothing can connect, once; no reminder.
+            if (!reminder && connection.InviteeEmail is { } address)
+            {
+                var inviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Connection {connection.Id} names an inviter that does not exist.");
+                await SendOnceAsync(templates.CannotConnect(id, address, inviter), cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
+        var (inviterAccount, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
+        await SendOnceAsync(templates.Invitation(id, connection, inviterAccount, invitee, reminder), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends the invitee the mailed link again, asked for from the shared link's page; at most once an hour, so a
+    /// shared link cannot be used to flood the address.
+    /// </summary>
+    /// <returns>False when one went out this hour already.</returns>
+    public async Task<bool> SendConfirmationAsync(Connection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
+        var id = $"act_{connection.Id.Value}_{now:yyyyMMddHH}";
+        return await SendOnceAsync(templates.Invitation(id, connection, inviter, invitee, reminder: false), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Tells the inviter how its invitation ended; a cancellation was the inviter's own doing and needs no mail.</summary>
@@ -24,8 +47,12 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
         {
             return;
         }
-        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
-        await SendOnceAsync(templates.Outcome("out_" + connection.Id.Value, connection, inviter, invitee), cancellationToken).ConfigureAwait(false);
+        var inviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Connection {connection.Id} names an inviter that does not exist.");
+        // A stand-in invitee has no account: the inviter hears about the address it invited, as for any unanswered invitation.
+        var invitee = await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false);
+        var inviteeEmail = invitee?.Email.Value ?? connection.InviteeEmail ?? "the invited address";
+        await SendOnceAsync(templates.Outcome("out_" + connection.Id.Value, connection, inviter, invitee?.Name ?? inviteeEmail, inviteeEmail), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(Account Inviter, Account Invitee)> PartiesAsync(Connection connection, CancellationToken cancellationToken)
@@ -37,11 +64,11 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
             : (inviter, invitee);
     }
 
-    private async Task SendOnceAsync(EmailMessage message, CancellationToken cancellationToken)
+    private async Task<bool> SendOnceAsync(EmailMessage message, CancellationToken cancellationToken)
     {
         if (await sentEmails.TryClaimAsync(message.Id, cancellationToken).ConfigureAwait(false) is not { } claim)
         {
-            return;
+            return false;
         }
         try
         {
@@ -53,5 +80,6 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
             throw;
         }
         await sentEmails.MarkSentAsync(message.Id, claim, message.To, CancellationToken.None).ConfigureAwait(false);
+        return true;
     }
 }

@@ -37,14 +37,29 @@ public sealed class InvitationEmails(ConnectTokens tokens, ConnectionOptions opt
         return new EmailMessage(messageId, invitee.Email.Value, subject, text, html);
     }
 
+    /// <summary>
+    /// To an address whose account cannot be the counterpart of the inviter (the inviter was told nothing, so that
+    /// invitations cannot probe which addresses have accounts): who tried, and why nothing can connect.
+    /// </summary>
+    public EmailMessage CannotConnect(string messageId, string address, Account inviter)
+    {
+        var inviterKind = inviter.Kind == AccountKind.ThreePl ? "3PL (logistics provider)" : "online shop";
+        var needed = inviter.Kind == AccountKind.ThreePl ? "an online shop (merchant) account" : "a 3PL account";
+        var sentence = $"{inviter.Name}, a {inviterKind}, invited {address} to connect accounts on ThreePL Connect. " +
+            $"The account at this address cannot accept: a connection joins a 3PL and a merchant, and it needs {needed}. Nothing was connected; " +
+            "if you expected this, ask the sender to invite another address.";
+        var html = $"<!doctype html><html lang=\"en\"><body style=\"font-family:system-ui,sans-serif;max-width:560px\"><p>{WebUtility.HtmlEncode(sentence)}</p></body></html>";
+        return new EmailMessage(messageId, address, $"{inviter.Name} tried to connect with you on ThreePL Connect", sentence + "\n", html);
+    }
+
     /// <summary>How the inviter's invitation ended: approved, declined or expired unanswered.</summary>
-    public EmailMessage Outcome(string messageId, Connection connection, Account inviter, Account invitee)
+    public EmailMessage Outcome(string messageId, Connection connection, Account inviter, string inviteeName, string inviteeEmail)
     {
         var (subject, sentence) = connection.Status switch
         {
-            ConnectionStatus.Active => ($"{invitee.Name} approved your invitation", $"{invitee.Name} ({invitee.Email}) approved your invitation; the connection is active."),
-            ConnectionStatus.Declined => ($"{invitee.Name} declined your invitation", $"{invitee.Name} ({invitee.Email}) declined your invitation."),
-            ConnectionStatus.Expired => ($"Your invitation to {invitee.Email} expired", $"Your invitation to {invitee.Email} expired unanswered; you can invite again at any time."),
+            ConnectionStatus.Active => ($"{inviteeName} approved your invitation", $"{inviteeName} ({inviteeEmail}) approved your invitation; the connection is active."),
+            ConnectionStatus.Declined => ($"{inviteeName} declined your invitation", $"{inviteeName} ({inviteeEmail}) declined your invitation."),
+            ConnectionStatus.Expired => ($"Your invitation to {inviteeEmail} expired", $"Your invitation to {inviteeEmail} expired unanswered; you can invite again at any time."),
             _ => throw new ArgumentException($"Connection {connection.Id} has no outcome to report.", nameof(connection)),
         };
         var text = $"{sentence}\n\nConnection: {connection.Id}\n";

@@ -116,13 +116,14 @@ public sealed class ConnectPagesTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
-    public async Task Brand_onboarding_returns_a_login_link_that_activates_the_brand_and_the_connection()
+    public async Task The_shared_login_link_cannot_activate_the_brand_only_the_link_mailed_to_the_brand_can()
     {
         var threePl = await Seed.AccountAsync(_app, "threepl");
         using var tpl = _app.WithKey(threePl.ApiKey);
+        var brandEmail = $"ana-{Guid.NewGuid():N}@socks.example";
         var body = new
         {
-            contact = new { name = "Ana Ruiz", email = "ana@socks.example", phone = "+34 600 000 000" },
+            contact = new { name = "Ana Ruiz", email = brandEmail, phone = "+34 600 000 000" },
             company = new { name = "Socks S.L.", shopUrl = "https://socks.example" },
             warehouse = new { name = "Main", address = new { line1 = "Calle 1", city = "Madrid", postalCode = "28001", countryCode = "es" } },
             ordersPerMonth = "500-2000",
@@ -133,18 +134,66 @@ public sealed class ConnectPagesTests(AzuriteFixture azurite) : IDisposable
         var connectionId = created.GetProperty("connection").GetProperty("id").GetString()!;
         Assert.Equal("pending", created.GetProperty("connection").GetProperty("status").GetString());
         Assert.StartsWith("http://127.0.0.1:7071/connect/", link, StringComparison.Ordinal);
-
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/brands", body), HttpStatusCode.Conflict, "account_email_taken");
 
+        // Whoever holds the shared link (the 3PL did) can only have the confirmation mailed to the brand.
         using var browser = _app.CreateClient();
-        var path = new Uri(link).PathAndQuery;
-        var page = await (await browser.GetAsync(path)).Content.ReadAsStringAsync();
-        Assert.Contains("value=\"Socks S.L.\"", page, StringComparison.Ordinal);
-        var activated = await (await browser.PostAsync(path, Form(("decision", "approve"), ("understood", "on"), ("name", "Socks S.L.")))).Content.ReadAsStringAsync();
+        var shared = new Uri(link).PathAndQuery;
+        var page = await (await browser.GetAsync(shared)).Content.ReadAsStringAsync();
+        Assert.Contains("E-mail me the confirmation link", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("value=\"approve\"", page, StringComparison.Ordinal);
+        var attempt = await browser.PostAsync(shared, Form(("decision", "approve"), ("understood", "on"), ("name", "Taken over")));
+        var attemptHtml = await attempt.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, attempt.StatusCode);
+        Assert.DoesNotContain("tpl_", attemptHtml, StringComparison.Ordinal);
+        Assert.Contains("We have e-mailed a confirmation link to <strong>a•••@socks.example</strong>", attemptHtml, StringComparison.Ordinal);
+        Assert.Equal("pending", (await ApiAssert.Json(await tpl.GetAsync($"/v1/connections/{connectionId}"), HttpStatusCode.OK)).GetProperty("status").GetString());
+
+        // The brand's own inbox has the link that completes it, and it is not the shared one.
+        var mailed = await Mailbox.WaitForAsync(_app, brandEmail, m => m.File.Contains("act_", StringComparison.Ordinal));
+        Assert.NotEqual(new Uri(link).AbsolutePath, new Uri(mailed.ConnectLink).AbsolutePath);
+        Assert.All(Mailbox.All(_app).Where(m => m.To == brandEmail), m => Assert.Equal(mailed.ConnectLink, m.ConnectLink));
+        var activated = await (await browser.PostAsync(mailed.ConnectLink, Form(("decision", "approve"), ("understood", "on"), ("name", "Socks S.L.")))).Content.ReadAsStringAsync();
         var key = System.Text.RegularExpressions.Regex.Match(activated, "value=\"(tpl_[^\"]+)\"").Groups[1].Value;
         using var brand = _app.WithKey(key);
-        var connection = await ApiAssert.Json(await brand.GetAsync($"/v1/connections/{connectionId}"), HttpStatusCode.OK);
-        Assert.Equal("active", connection.GetProperty("status").GetString());
+        Assert.Equal("active", (await ApiAssert.Json(await brand.GetAsync($"/v1/connections/{connectionId}"), HttpStatusCode.OK)).GetProperty("status").GetString());
+        var trail = await ApiAssert.Json(await brand.GetAsync("/v1/audit-events"), HttpStatusCode.OK);
+        Assert.Contains(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "account.activated");
+        var connectionTrail = await ApiAssert.Json(await tpl.GetAsync($"/v1/audit-events?connectionId={connectionId}"), HttpStatusCode.OK);
+        Assert.Contains(connectionTrail.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "account.activation_link_requested");
+
+        Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(shared)).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await browser.PostAsync(shared, Form(("decision", "send")))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_3pls_nickname_and_company_never_name_or_reach_the_invited_merchant()
+    {
+        var threePl = await Seed.AccountAsync(_app, "threepl");
+        var invitee = $"shop-{Guid.NewGuid():N}"[..20];
+        var email = invitee + "@example.com";
+        var id = await Connect.InviteAsync(_app, threePl, new { email, clientName = "Nick-7Q private", companyName = "Fast Fulfilment Ltd" });
+        var mail = await Mailbox.WaitForAsync(_app, email);
+        Assert.DoesNotContain("Nick-7Q", mail.Text + mail.Html, StringComparison.Ordinal);
+        using var browser = _app.CreateClient();
+        var page = await (await browser.GetAsync(mail.ConnectLink)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("Nick-7Q", page, StringComparison.Ordinal);
+        Assert.Contains($"id=\"name\" name=\"name\" type=\"text\" maxlength=\"200\" autocomplete=\"organization\" value=\"{invitee}\"", page, StringComparison.Ordinal);
+
+        var approved = await (await browser.PostAsync(mail.ConnectLink, Form(("decision", "approve"), ("understood", "on"), ("name", "")))).Content.ReadAsStringAsync();
+        var key = System.Text.RegularExpressions.Regex.Match(approved, "value=\"(tpl_[^\"]+)\"").Groups[1].Value;
+        using var shop = _app.WithKey(key);
+        var account = await ApiAssert.Json(await shop.GetAsync("/v1/account"), HttpStatusCode.OK);
+        Assert.Equal(invitee, account.GetProperty("name").GetString());
+        var seen = string.Join('\n',
+            (await shop.GetStringAsync($"/v1/connections/{id}")),
+            (await shop.GetStringAsync("/v1/connections")),
+            (await shop.GetStringAsync($"/v1/connections/{id}/settings")),
+            (await shop.GetStringAsync($"/v1/audit-events?connectionId={id}")),
+            (await shop.GetStringAsync("/v1/account")));
+        Assert.DoesNotContain("Nick-7Q", seen, StringComparison.Ordinal);
+        using var tpl = _app.WithKey(threePl.ApiKey);
+        Assert.Equal("Nick-7Q private", (await ApiAssert.Json(await tpl.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("clientName").GetString());
     }
 
     [Fact]

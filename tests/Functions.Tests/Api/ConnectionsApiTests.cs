@@ -158,7 +158,6 @@ public sealed class ConnectionsApiTests(AzuriteFixture azurite) : IDisposable
         using var tpl = _app.WithKey(threePl.ApiKey);
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { accountId = threePl.Id }), HttpStatusCode.BadRequest, "validation_failed");
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { accountId = otherThreePl.Id }), HttpStatusCode.BadRequest, "validation_failed");
-        await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { email = otherThreePl.Email }), HttpStatusCode.BadRequest, "validation_failed");
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { }), HttpStatusCode.BadRequest, "validation_failed");
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { email = "a@b.co", accountId = "acc_00000000000000000000" }), HttpStatusCode.BadRequest, "validation_failed");
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { accountId = "acc_' or 1 eq 1" }), HttpStatusCode.BadRequest, "validation_failed");

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ThreePL.Functions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ThreePL.Functions.Tests.Security;
+
+/// <summary>
+/// An invitation by e-mail does not tell the inviter whether the address has an account, or of which kind: an
+/// unknown address, a merchant's and another 3PL's all get the same answer, and a second invitation the same
+/// conflict. The owner of an address that cannot connect learns why from the e-mail.
+/// </summary>
+[Collection("azurite")]
+public sealed class InvitationEnumerationTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Inviting_an_unknown_a_merchant_and_a_3pl_address_answers_alike()
+    {
+        using var app = new TestApp(azurite);
+        var inviter = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var otherThreePl = await Seed.AccountAsync(app, "threepl");
+        using var tpl = app.WithKey(inviter.ApiKey);
+        var addresses = new (string Case, string Email)[]
+        {
+            ("unknown address", $"{Guid.NewGuid():N}@example.com"),
+            ("merchant's address", merchant.Email),
+            ("another 3PL's address", otherThreePl.Email),
+        };
+
+        var answers = new List<(string Case, JsonElement Body, TimeSpan Took)>();
+        foreach (var (name, email) in addresses)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var response = await tpl.PostAsJsonAsync("/v1/connections", new { email });
+            var took = Stopwatch.GetElapsedTime(started);
+            answers.Add((name, await ApiAssert.Json(response, HttpStatusCode.Created), took));
+            await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { email }), HttpStatusCode.Conflict, "connection_already_pending");
+        }
+
+        var shapes = answers.Select(a => string.Join(',', a.Body.EnumerateObject().Select(p => $"{p.Name}:{p.Value.ValueKind}"))).Distinct().ToList();
+        Assert.Single(shapes);
+        Assert.All(answers, a =>
+        {
+            Assert.Equal("pending", a.Body.GetProperty("status").GetString());
+            Assert.Equal(inviter.Id, a.Body.GetProperty("threePlAccountId").GetString());
+            Assert.StartsWith("acc_", a.Body.GetProperty("merchantAccountId").GetString(), StringComparison.Ordinal);
+        });
+        Assert.Equal(merchant.Id, answers[1].Body.GetProperty("merchantAccountId").GetString());
+        Assert.DoesNotContain(answers, a => a.Body.GetRawText().Contains(otherThreePl.Id, StringComparison.Ordinal));
+        foreach (var (name, _, took) in answers)
+        {
+            output.WriteLine($"{name}: {took.TotalMilliseconds:0.0} ms");
+        }
+
+        // The 3PL at that address learns the truth, and only it; the inviter is told nothing more than for any invitation.
+        var notice = await Mailbox.WaitForAsync(app, otherThreePl.Email);
+        Assert.Contains("cannot accept", notice.Text, StringComparison.Ordinal);
+        Assert.Empty(notice.ConnectLink);
+        await Mailbox.WaitForAsync(app, merchant.Email);
+        var standIn = answers[2].Body.GetProperty("id").GetString()!;
+        Assert.Equal("pending", (await ApiAssert.Json(await tpl.GetAsync($"/v1/connections/{standIn}"), HttpStatusCode.OK)).GetProperty("status").GetString());
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{standIn}/cancel", null), HttpStatusCode.OK);
+        using var other = app.WithKey(otherThreePl.ApiKey);
+        Assert.DoesNotContain(standIn, await other.GetStringAsync("/v1/connections"), StringComparison.Ordinal);
+    }
+}
