@@ -16,13 +16,15 @@ public sealed record OutboxOptions
     /// </summary>
     public TimeSpan SafetyNetDelay { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Relay right after the commit. Off only in tests that simulate a crash after the commit.</summary>
+    /// <summary>
+    /// Relay right after the commit. Not a setting: only a test that composes the app to die right after its commits
+    /// turns it off (by registering its own options), so no deployment can.
+    /// </summary>
     public bool RelayInline { get; init; } = true;
 
     public static OutboxOptions FromConfiguration(IConfiguration configuration) => new()
     {
         SafetyNetDelay = configuration.GetValue<TimeSpan?>("ThreePL:Outbox:SafetyNetDelay") ?? TimeSpan.FromSeconds(30),
-        RelayInline = configuration.GetValue<bool?>("ThreePL:Outbox:RelayInline") ?? true,
     };
 }
 

@@ -27,13 +27,8 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
         SeededAccount merchant;
         string id;
         using (var crashing = new TestApp(azurite,
-            new Dictionary<string, string?>
-            {
-                ["ThreePL:Outbox:RelayInline"] = "false",
-                ["ThreePL:Hosting:Listeners"] = "false",
-                ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
-            },
-            services => services.AddSingleton<IEmailSender>(new RecordingSender(sends))))
+            new Dictionary<string, string?> { ["ThreePL:Hosting:Listeners"] = "false" },
+            TestApp.DiesAfterEachCommit(TimeSpan.FromSeconds(2), services => services.AddSingleton<IEmailSender>(new RecordingSender(sends)))))
         {
             prefix = crashing.Prefix;
             var threePl = await Seed.AccountAsync(crashing, "threepl");
@@ -60,8 +55,7 @@ public sealed class ConnectionDurabilityTests(AzuriteFixture azurite)
     {
         var sends = new ConcurrentBag<string>();
         using var app = new TestApp(azurite,
-            new Dictionary<string, string?> { ["ThreePL:Outbox:RelayInline"] = "false", ["ThreePL:Outbox:SafetyNetDelay"] = "01:00:00" },
-            services => services.AddSingleton<IEmailSender>(new RecordingSender(sends)));
+            services: TestApp.DiesAfterEachCommit(TimeSpan.FromHours(1), services => services.AddSingleton<IEmailSender>(new RecordingSender(sends))));
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var id = await Connect.InviteAsync(app, threePl, new { email = merchant.Email });

@@ -144,11 +144,7 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
     [Fact]
     public async Task A_crash_after_the_ship_commit_still_bills_exactly_once()
     {
-        var first = new TestApp(azurite, new Dictionary<string, string?>
-        {
-            ["ThreePL:Outbox:RelayInline"] = "false",
-            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
-        });
+        var first = new TestApp(azurite, services: TestApp.DiesAfterEachCommit(TimeSpan.FromSeconds(2)));
         var threePl = await Seed.AccountAsync(first, "threepl");
         var merchant = await Seed.AccountAsync(first, "merchant");
         await Connect.ActiveAsync(first, threePl, merchant);

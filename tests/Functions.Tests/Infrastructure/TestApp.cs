@@ -61,6 +61,16 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
     /// <summary>The Durable task hub of the app with storage prefix <paramref name="prefix"/> (a restart reuses both).</summary>
     public static string HubName(string prefix) => "hub" + prefix;
 
+    /// <summary>
+    /// The app as if it died right after each commit: nothing is relayed inline, so only the safety net (after
+    /// <paramref name="safetyNetDelay"/>) or a restarted app delivers what a command committed.
+    /// </summary>
+    public static Action<IServiceCollection> DiesAfterEachCommit(TimeSpan safetyNetDelay, Action<IServiceCollection>? more = null) => services =>
+    {
+        services.AddSingleton(new ThreePL.Functions.Messaging.OutboxOptions { SafetyNetDelay = safetyNetDelay, RelayInline = false });
+        more?.Invoke(services);
+    };
+
     public static string NewPrefix()
     {
         const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -16,11 +16,7 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_crash_before_and_after_routing_loses_and_duplicates_nothing()
     {
-        var first = new TestApp(azurite, new Dictionary<string, string?>
-        {
-            ["ThreePL:Outbox:RelayInline"] = "false",
-            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:03",
-        });
+        var first = new TestApp(azurite, services: TestApp.DiesAfterEachCommit(TimeSpan.FromSeconds(3)));
         var prefix = first.Prefix;
         var threePl = await Seed.AccountAsync(first, "threepl");
         var merchant = await Seed.AccountAsync(first, "merchant");
