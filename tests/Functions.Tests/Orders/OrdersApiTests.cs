@@ -49,7 +49,7 @@ public sealed class OrdersApiTests(AzuriteFixture azurite) : IDisposable
 
         var seen = await WaitForStatusAsync(shop, id, "shipped");
         Assert.Equal("DHL", seen.GetProperty("shipment").GetProperty("carrier").GetString());
-        Assert.Equal([id], await ListIdsAsync(shop, "&status=shipped"));
+        await Eventually.True(async () => (await ListIdsAsync(shop, "&status=shipped")).SequenceEqual([id]), "the merchant's list to show the order shipped");
         var conflict = await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/cancel", null), HttpStatusCode.Conflict, "invalid_transition");
         Assert.Equal("shipped", conflict.GetProperty("currentStatus").GetString());
     }
@@ -267,9 +267,9 @@ public sealed class OrdersApiTests(AzuriteFixture azurite) : IDisposable
             Assert.Empty(await ListIdsAsync(client));
         }
         await ApiAssert.Problem(await other.GetAsync($"/v1/orders/{mine}"), HttpStatusCode.NotFound, "not_found");
-        Assert.Equal([theirs], await ListIdsAsync(other));
-
-        Assert.Equal(new[] { mine, theirs }.Order(), (await ListIdsAsync(tpl)).Order());
+        // List rows follow the routing commit a moment later.
+        await Eventually.True(async () => (await ListIdsAsync(other)).SequenceEqual([theirs]), "the other merchant's list");
+        await Eventually.True(async () => (await ListIdsAsync(tpl)).Order().SequenceEqual(new[] { mine, theirs }.Order()), "the 3PL's list to show both orders");
         Assert.Equal([mine], await ListIdsAsync(tpl, $"&connectionId={connection}"));
 
         var scoped = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/api-keys", new { name = "WMS for one client", permissions = new[] { "orders:read", "shipments:write" }, connectionId = otherConnection }), HttpStatusCode.Created);
