@@ -6,8 +6,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # npm ci is slow; skip it when node_modules already matches the committed lock file.
 ensure_node_modules() {
   local stamp="$repo_root/node_modules/.package-lock.json"
-  if [ ! -x "$repo_root/node_modules/.bin/azurite-table" ] || [ "$repo_root/package-lock.json" -nt "$stamp" ]; then
-    echo "==> npm ci (Azurite, pinned by package-lock.json)"
+  if [ ! -x "$repo_root/node_modules/.bin/azurite-table" ] || [ ! -x "$repo_root/node_modules/.bin/redocly" ] || [ "$repo_root/package-lock.json" -nt "$stamp" ]; then
+    echo "==> npm ci (Azurite and Redocly CLI, pinned by package-lock.json)"
     (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

@@ -81,7 +81,7 @@ public sealed class ApprovalPageBrowserTests(AzuriteFixture azurite) : IAsyncLif
         return (await ApiAssert.Json(await client.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString()!;
     }
 
-    private static string BrowserPath() =>
+    internal static string BrowserPath() =>
         new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
             .FirstOrDefault(p => p is not null && File.Exists(p))
         ?? throw new InvalidOperationException("Chromium is not installed: ./test.sh installs Debian's 'chromium' package, or set CHROMIUM_PATH.");

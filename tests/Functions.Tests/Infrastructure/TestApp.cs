@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +12,9 @@ namespace ThreePL.Functions.Tests.Infrastructure;
 
 /// <summary>
 /// The real app against the shared Azurite, isolated from every other test by its own storage prefix.
-/// Settings and extra services (test functions, a fake clock) are given per test.
+/// Settings and extra services (test functions, a fake clock) are given per test. Every client it hands out checks each
+/// response against the OpenAPI document (<see cref="ContractCheckingHandler"/>): a response the document does not
+/// describe fails the test that caused it.
 /// </summary>
 public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.DevelopmentHost>
 {
@@ -20,6 +24,7 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
     private readonly AzuriteFixture _azurite;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly ConcurrentQueue<string> _violations = new();
 
     /// <param name="azurite">The shared Azurite.</param>
     /// <param name="settings">Configuration overrides.</param>
@@ -98,6 +103,19 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
         {
             Directory.Delete(MailDirectory, recursive: true);
         }
+        if (disposing && !_violations.IsEmpty)
+        {
+            throw new ContractViolationException(string.Join("\n", _violations.Distinct()));
+        }
+    }
+
+    /// <summary>A client like <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> (redirects, cookies) whose responses are held to the contract.</summary>
+    public new HttpClient CreateClient()
+    {
+        var client = CreateDefaultClient(new RedirectHandler(), new CookieContainerHandler(), new ContractCheckingHandler(ApiContract.Document, _violations.Enqueue));
+        // The in-memory server's default; with UseKestrel the factory has already set the listening address.
+        client.BaseAddress ??= ClientOptions.BaseAddress;
+        return client;
     }
 
     public HttpClient Admin()
