@@ -75,7 +75,7 @@ public sealed class LocalDurabilityTests : IDisposable
 
     private static async Task<(string Id, string Key)> CreateAccountAsync(Uri baseAddress)
     {
-        using var admin = new HttpClient { BaseAddress = baseAddress };
+        using var admin = ApiContract.Client(baseAddress);
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         var email = $"durable-{Guid.NewGuid():N}@example.com";
         var created = await ApiAssert.Json(
@@ -86,7 +86,7 @@ public sealed class LocalDurabilityTests : IDisposable
 
     private static async Task AssertAccountReadsBackAsync(Uri baseAddress, string accountId, string key, string output)
     {
-        using var client = new HttpClient { BaseAddress = baseAddress };
+        using var client = ApiContract.Client(baseAddress);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var response = await client.GetAsync("/v1/account");
         var body = await response.Content.ReadAsStringAsync();

@@ -18,6 +18,17 @@ public sealed partial class ApiContract
 {
     public static ApiContract Document { get; } = new(ApiDocumentFunctions.Load());
 
+    /// <summary>
+    /// A client for an app running as a process of its own (crash, workflow and <c>run.sh</c> tests), whose responses
+    /// are held to the contract like <see cref="TestApp"/>'s: a violation throws in the test that caused it.
+    /// </summary>
+    public static HttpClient Client(Uri baseAddress, TimeSpan? timeout = null) =>
+        new(new ContractCheckingHandler(Document, _ => { }) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = baseAddress,
+            Timeout = timeout ?? TimeSpan.FromSeconds(100),
+        };
+
     /// <summary>Served by the app but not operations of the document: the document itself and its reference page.</summary>
     private static readonly HashSet<string> s_notOperations = ["/openapi/v1.json", "/docs", "/docs/scalar.js"];
 

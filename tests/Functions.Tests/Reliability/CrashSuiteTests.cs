@@ -47,7 +47,7 @@ public sealed class CrashSuiteTests(AzuriteFixture azurite) : IDisposable
         var app = await AppProcess.StartAsync(settings, port, _workingDirectory);
         try
         {
-            using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = ApiContract.Client(app.BaseAddress, TimeSpan.FromSeconds(30));
             var (threePl, merchant, secret) = await ConnectAsync(http, receiver.HookUrl);
 
             var accepted = new ConcurrentDictionary<string, string>();
@@ -154,7 +154,7 @@ public sealed class CrashSuiteTests(AzuriteFixture azurite) : IDisposable
 
     private static HttpClient Client(HttpClient http, SeededAccount account)
     {
-        var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = ApiContract.Client(http.BaseAddress!, TimeSpan.FromSeconds(30));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", account.ApiKey);
         return client;
     }

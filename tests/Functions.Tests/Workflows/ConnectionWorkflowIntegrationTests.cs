@@ -127,7 +127,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         DateTimeOffset expiresAt;
         try
         {
-            using var http = new HttpClient { BaseAddress = app.BaseAddress };
+            using var http = ApiContract.Client(app.BaseAddress);
             threePl = await AccountAsync(http, "threepl");
             var shopA = await AccountAsync(http, "merchant");
             var shopB = await AccountAsync(http, "merchant");
@@ -172,7 +172,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         var approvalFollowedUp = restart.Elapsed;
         await mail.WaitForAsync("rem_" + remindedId);
         var reminderSent = restart.Elapsed;
-        using var restartedHttp = new HttpClient { BaseAddress = restarted.BaseAddress };
+        using var restartedHttp = ApiContract.Client(restarted.BaseAddress);
         using var restartedAdmin = Admin(restartedHttp);
         var expired = await WorkflowAsync(restartedAdmin, remindedId, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(40));
         Assert.Equal("expired", expired.Output);
@@ -219,8 +219,8 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         var settings = ProcessSettings(prefix, mail.Directory, ttl: "00:00:20", reminder: "00:00:05", storage);
         using var first = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
         using var second = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
-        using var one = new HttpClient { BaseAddress = first.BaseAddress };
-        using var two = new HttpClient { BaseAddress = second.BaseAddress };
+        using var one = ApiContract.Client(first.BaseAddress);
+        using var two = ApiContract.Client(second.BaseAddress);
         var threePl = await AccountAsync(one, "threepl");
         var shops = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => AccountAsync(one, "merchant")));
         var ids = await Task.WhenAll(shops.Select(async (shop, i) =>
@@ -286,7 +286,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
 
     private static HttpClient With(HttpClient http, string key)
     {
-        var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = ApiContract.Client(http.BaseAddress!, TimeSpan.FromSeconds(30));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }
