@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using ThreePL.Functions.Tests.Infrastructure;
 
@@ -14,46 +12,28 @@ namespace ThreePL.Functions.Tests.Browser;
 [Collection("azurite")]
 public sealed class ApiReferenceBrowserTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private readonly TestApp _app = new(azurite, new Dictionary<string, string?> { ["ThreePL:Urls"] = "http://127.0.0.1:0" });
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-    private Uri _baseAddress = null!;
+    private BrowserSession _session = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app.UseKestrel(0);
-        _app.StartServer();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        _baseAddress = new Uri(addresses.First());
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ApprovalPageBrowserTests.BrowserPath(),
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
+    private TestApp App => _session.App;
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        await _app.DisposeAsync();
-    }
+    private IBrowser Chromium => _session.Browser;
+
+    private Uri BaseAddress => _session.BaseAddress;
+
+    public async Task InitializeAsync() => _session = await BrowserSession.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _session.DisposeAsync();
 
     [Fact]
     public async Task The_reference_page_renders_the_operations_without_any_outside_host()
     {
         var outside = new ConcurrentBag<string>();
         var violations = new ConcurrentBag<string>();
-        var page = await _browser!.NewPageAsync();
+        var page = await Chromium.NewPageAsync();
         await page.RouteAsync("**/*", async route =>
         {
             var url = new Uri(route.Request.Url);
-            if (url.Scheme is "http" or "https" && url.Authority != _baseAddress.Authority)
+            if (url.Scheme is "http" or "https" && url.Authority != BaseAddress.Authority)
             {
                 outside.Add(route.Request.Url);
                 await route.AbortAsync();
@@ -75,7 +55,7 @@ public sealed class ApiReferenceBrowserTests(AzuriteFixture azurite) : IAsyncLif
         };
         page.PageError += (_, error) => errors.Enqueue(error);
 
-        var response = await page.GotoAsync(new Uri(_baseAddress, "/docs").ToString());
+        var response = await page.GotoAsync(new Uri(BaseAddress, "/docs").ToString());
         Assert.Equal(200, response!.Status);
         try
         {

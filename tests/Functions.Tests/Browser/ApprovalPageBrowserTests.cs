@@ -1,7 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using ThreePL.Functions.Tests.Infrastructure;
 
@@ -14,46 +12,28 @@ namespace ThreePL.Functions.Tests.Browser;
 [Collection("azurite")]
 public sealed class ApprovalPageBrowserTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private readonly TestApp _app = new(azurite, new Dictionary<string, string?> { ["ThreePL:Urls"] = "http://127.0.0.1:0" });
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-    private Uri _baseAddress = null!;
+    private BrowserSession _session = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app.UseKestrel(0);
-        _app.StartServer();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        _baseAddress = new Uri(addresses.First());
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserPath(),
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
+    private TestApp App => _session.App;
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        await _app.DisposeAsync();
-    }
+    private IBrowser Chromium => _session.Browser;
+
+    private Uri BaseAddress => _session.BaseAddress;
+
+    public async Task InitializeAsync() => _session = await BrowserSession.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _session.DisposeAsync();
 
     [Fact]
     public async Task A_merchant_approves_in_the_browser_and_a_second_visit_says_the_link_was_used()
     {
-        var threePl = await Seed.AccountAsync(_app, "threepl");
-        var merchant = await Seed.AccountAsync(_app, "merchant");
-        var id = await Connect.InviteAsync(_app, threePl, new { email = merchant.Email, companyName = "Fast Fulfilment" });
-        var mail = await Mailbox.WaitForAsync(_app, merchant.Email);
-        var link = new Uri(_baseAddress, new Uri(mail.ConnectLink).PathAndQuery);
+        var threePl = await Seed.AccountAsync(App, "threepl");
+        var merchant = await Seed.AccountAsync(App, "merchant");
+        var id = await Connect.InviteAsync(App, threePl, new { email = merchant.Email, companyName = "Fast Fulfilment" });
+        var mail = await Mailbox.WaitForAsync(App, merchant.Email);
+        var link = new Uri(BaseAddress, new Uri(mail.ConnectLink).PathAndQuery);
 
-        var page = await _browser!.NewPageAsync();
+        var page = await Chromium.NewPageAsync();
         var response = await page.GotoAsync(link.ToString());
         Assert.Equal(200, response!.Status);
         Assert.Contains("Review the invitation", await page.TitleAsync(), StringComparison.Ordinal);
@@ -69,7 +49,7 @@ public sealed class ApprovalPageBrowserTests(AzuriteFixture azurite) : IAsyncLif
         await page.GetByRole(AriaRole.Heading, new() { Name = "Connected" }).WaitForAsync();
         Assert.Equal("active", await StatusAsync(merchant, id));
 
-        var again = await _browser.NewPageAsync();
+        var again = await Chromium.NewPageAsync();
         var used = await again.GotoAsync(link.ToString());
         Assert.Equal((int)HttpStatusCode.Gone, used!.Status);
         await again.GetByRole(AriaRole.Heading, new() { Name = "This link has already been used" }).WaitForAsync();
@@ -77,12 +57,7 @@ public sealed class ApprovalPageBrowserTests(AzuriteFixture azurite) : IAsyncLif
 
     private async Task<string> StatusAsync(SeededAccount account, string id)
     {
-        using var client = _app.WithKey(account.ApiKey);
+        using var client = App.WithKey(account.ApiKey);
         return (await ApiAssert.Json(await client.GetAsync($"/v1/connections/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString()!;
     }
-
-    internal static string BrowserPath() =>
-        new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => p is not null && File.Exists(p))
-        ?? throw new InvalidOperationException("Chromium is not installed: ./test.sh installs Debian's 'chromium' package, or set CHROMIUM_PATH.");
 }
