@@ -55,24 +55,26 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         await Task.WhenAny(_starting, Task.Delay(StartBudget, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <remarks>
+    /// Safe in any order and any number of times: the test host has been seen to dispose the container (and so this
+    /// service) before it stops its hosted services. The token source is never disposed for that reason; it owns no
+    /// timer or linked registration, so there is nothing to release.
+    /// </remarks>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _starting.ConfigureAwait(false);
-        if (_server is not null)
+        if (Interlocked.Exchange(ref _server, null) is { } server)
         {
-            await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+            await server.StopAsync(cancellationToken).ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
         Channel.Dispose();
-        _stopping.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync().ConfigureAwait(false);
-        }
     }
 
     private async Task ServeAsync(CancellationToken stoppingToken)
