@@ -118,13 +118,13 @@ public sealed record OrderCancellationRejected(
     public override string Type => "order.updated";
 }
 
-/// <summary>The 3PL shipped the order; the app records billable usage and notifies the merchant.</summary>
+/// <summary>The 3PL shipped some or all of the order; the app records one billable usage line per shipment and notifies the merchant.</summary>
 /// <param name="OrderId">The order.</param>
 /// <param name="Version">The new version.</param>
-/// <param name="Status">Shipped.</param>
+/// <param name="Status">Shipped or partially shipped.</param>
 /// <param name="ConnectionId">The connection.</param>
 /// <param name="OccurredAt">When.</param>
-/// <param name="Shipment">Carrier, service and tracking number.</param>
+/// <param name="Shipment">The new shipment.</param>
 /// <param name="OrderFeeBilledTo">Who is billed, from the order's settings snapshot.</param>
 public sealed record OrderShipped(
     OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt,
@@ -147,4 +147,83 @@ public sealed record OrderHandedBack(
 {
     /// <inheritdoc />
     public override string Type => "order.handed_back";
+}
+
+/// <summary>The 3PL accepted the fulfilment request explicitly.</summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Version">The new version.</param>
+/// <param name="Status">The status after the change.</param>
+/// <param name="ConnectionId">The connection it concerns, if any.</param>
+/// <param name="OccurredAt">When.</param>
+public sealed record OrderAccepted(
+    OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt)
+    : OrderEvent(OrderId, Version, Status, ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "order.accepted";
+}
+
+/// <summary>The 3PL rejected the fulfilment request; the order is open again. <see cref="OrderEvent.ConnectionId"/> is the rejecting connection.</summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Version">The new version.</param>
+/// <param name="Status">The status after the change.</param>
+/// <param name="ConnectionId">The connection it concerns, if any.</param>
+/// <param name="OccurredAt">When.</param>
+/// <param name="Rejection">What the 3PL said.</param>
+public sealed record OrderRejected(
+    OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt,
+    Rejection Rejection)
+    : OrderEvent(OrderId, Version, Status, ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "order.rejected";
+}
+
+/// <summary>
+/// The fulfilment request went unanswered past the connection's <c>acceptWithin</c>; published to both parties.
+/// <see cref="OrderEvent.ConnectionId"/> is the overdue connection; status open means the order was handed back to be routed again.
+/// </summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Version">The new version.</param>
+/// <param name="Status">The status after the change.</param>
+/// <param name="ConnectionId">The connection it concerns, if any.</param>
+/// <param name="OccurredAt">When.</param>
+public sealed record OrderRequestOverdue(
+    OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt)
+    : OrderEvent(OrderId, Version, Status, ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "order.request_overdue";
+}
+
+/// <summary>A party put the order on hold.</summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Version">The new version.</param>
+/// <param name="Status">The status after the change.</param>
+/// <param name="ConnectionId">The connection it concerns, if any.</param>
+/// <param name="OccurredAt">When.</param>
+/// <param name="Hold">The new hold.</param>
+public sealed record OrderHeld(
+    OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt,
+    Hold Hold)
+    : OrderEvent(OrderId, Version, Status, ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "order.held";
+}
+
+/// <summary>The placing party released a hold.</summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Version">The new version.</param>
+/// <param name="Status">The status after the change.</param>
+/// <param name="ConnectionId">The connection it concerns, if any.</param>
+/// <param name="OccurredAt">When.</param>
+/// <param name="Hold">The released hold.</param>
+public sealed record OrderReleased(
+    OrderId OrderId, long Version, OrderStatus Status, ConnectionId? ConnectionId, DateTimeOffset OccurredAt,
+    Hold Hold)
+    : OrderEvent(OrderId, Version, Status, ConnectionId, OccurredAt)
+{
+    /// <inheritdoc />
+    public override string Type => "order.released";
 }

@@ -14,6 +14,9 @@ public enum OrderStatus
     /// <summary>The 3PL is working on it.</summary>
     InProgress,
 
+    /// <summary>Some units shipped, others not yet.</summary>
+    PartiallyShipped,
+
     /// <summary>The merchant asked to cancel an order in progress; the 3PL accepts or rejects.</summary>
     CancellationRequested,
 
@@ -32,7 +35,7 @@ public static class OrderStatusExtensions
 
     /// <summary>The statuses in which an order is always delegated to a connection.</summary>
     public static bool RequiresDelegation(this OrderStatus status) =>
-        status is OrderStatus.AwaitingShipment or OrderStatus.InProgress
+        status is OrderStatus.AwaitingShipment or OrderStatus.InProgress or OrderStatus.PartiallyShipped
             or OrderStatus.CancellationRequested or OrderStatus.Shipped;
 }
 
@@ -44,6 +47,7 @@ public static class OrderStatusNames
         [OrderStatus.Open] = "open",
         [OrderStatus.AwaitingShipment] = "awaiting_shipment",
         [OrderStatus.InProgress] = "in_progress",
+        [OrderStatus.PartiallyShipped] = "partially_shipped",
         [OrderStatus.CancellationRequested] = "cancellation_requested",
         [OrderStatus.Shipped] = "shipped",
         [OrderStatus.Cancelled] = "cancelled",

@@ -30,15 +30,20 @@ public sealed record Address(
     string? Phone,
     string? Email);
 
-/// <summary>How an order was shipped.</summary>
+/// <summary>One parcel of an order: an order ships in one or several of them.</summary>
+/// <param name="Id">The shipment's id (<c>shp_…</c>); billing records one usage line per id.</param>
 /// <param name="Carrier">The carrier, 1–100 characters.</param>
 /// <param name="Service">The carrier's service, 1–100 characters.</param>
-/// <param name="TrackingNumber">The tracking number, 1–100 characters.</param>
+/// <param name="TrackingNumber">The tracking number, 1–100 characters; unique among the order's shipments.</param>
+/// <param name="Lines">The units it carries, each SKU at most once.</param>
 /// <param name="ShippedAt">When it was recorded as shipped.</param>
-public sealed record Shipment(string Carrier, string Service, string TrackingNumber, DateTimeOffset ShippedAt)
+public sealed record Shipment(string Id, string Carrier, string Service, string TrackingNumber, IReadOnlyList<ShipmentLine> Lines, DateTimeOffset ShippedAt)
 {
     /// <summary>Longest accepted carrier, service or tracking number.</summary>
     public const int MaxLength = 100;
+
+    /// <summary>The prefix of shipment ids.</summary>
+    public const string IdPrefix = "shp";
 
     /// <summary>Field errors (<c>carrier</c>, <c>service</c>, <c>trackingNumber</c>) for ship input; empty when valid.</summary>
     public static IReadOnlyDictionary<string, string[]> Validate(string? carrier, string? service, string? trackingNumber)
@@ -47,6 +52,51 @@ public sealed record Shipment(string Carrier, string Service, string TrackingNum
         Text.Required(errors, "carrier", carrier, MaxLength);
         Text.Required(errors, "service", service, MaxLength);
         Text.Required(errors, "trackingNumber", trackingNumber, MaxLength);
+        return errors.ToDictionary();
+    }
+
+    /// <summary>
+    /// Field errors (<c>lines</c>, <c>lines[i].sku</c>, <c>lines[i].quantity</c>) for the optional lines of ship input
+    /// against what <paramref name="order"/> has left to ship; null lines mean "everything left" and are valid.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> ValidateLines(Order order, IReadOnlyList<ShipmentLine?>? lines)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var errors = new FieldErrors();
+        if (lines is null)
+        {
+            return errors.ToDictionary();
+        }
+        if (lines.Count == 0 || lines.Count > OrderDraft.MaxLines)
+        {
+            errors.Add("lines", $"Give 1 to {OrderDraft.MaxLines} lines, or leave lines out to ship everything left.");
+            return errors.ToDictionary();
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var path = $"lines[{i}]";
+            if (lines[i] is not { } line)
+            {
+                errors.Add(path, "Must not be null.");
+                continue;
+            }
+            if (string.IsNullOrEmpty(line.Sku) || !order.Lines.Any(l => l.Sku == line.Sku))
+            {
+                errors.Add(path + ".sku", "Must be a SKU of the order.");
+                continue;
+            }
+            if (!seen.Add(line.Sku))
+            {
+                errors.Add(path + ".sku", "Names a SKU already listed.");
+                continue;
+            }
+            var left = order.QuantityLeft(line.Sku);
+            if (line.Quantity < 1 || line.Quantity > left)
+            {
+                errors.Add(path + ".quantity", left == 0 ? "Every unit of this SKU has shipped." : $"Must be between 1 and {left}, the units not yet shipped.");
+            }
+        }
         return errors.ToDictionary();
     }
 }

@@ -19,11 +19,16 @@ public sealed record UsageLine(
     DateTimeOffset ShippedAt,
     string Carrier,
     string Service,
-    string TrackingNumber);
+    string TrackingNumber)
+{
+    /// <summary>The shipment, except for an order's first one, whose line keeps the key it had before split shipments.</summary>
+    public string? ShipmentId { get; init; }
+}
 
 /// <summary>
 /// Table <c>billing</c>: partition <c>u|{billedAccountId}|{yyyy-MM}</c> (the month the order shipped, UTC), RowKey
-/// <c>{connectionId}|{orderId}</c>. A month's report is one partition query, a connection (scoped key) a RowKey
+/// <c>{connectionId}|{orderId}</c> for an order's first shipment and <c>{connectionId}|{orderId}|{shipmentId}</c> for
+/// each later one (the first keeps the key lines had before split shipments). A month's report is one partition query, a connection (scoped key) a RowKey
 /// range in it. Every part of the key comes from the shipped order row, which never changes after shipping, so
 /// every attempt to record the same shipment names the same row: the insert is the idempotency check
 /// (409 = already recorded), see docs/billing.md.
@@ -38,13 +43,15 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
 
     public static string Partition(AccountId account, string month) => $"u|{account.Value}|{month}";
 
-    public static string RowKey(ConnectionId connection, OrderId order) => connection.Value + "|" + order.Value;
+    public static string RowKey(ConnectionId connection, OrderId order, string? shipmentId = null) =>
+        connection.Value + "|" + order.Value + (shipmentId is null ? "" : "|" + shipmentId);
 
     /// <summary>Inserts the line; false when it was recorded before.</summary>
     public async Task<bool> TryRecordAsync(UsageLine line, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(Partition(line.BilledAccountId, Month(line.ShippedAt)), RowKey(line.ConnectionId, line.OrderId))
+        var entity = new TableEntity(Partition(line.BilledAccountId, Month(line.ShippedAt)), RowKey(line.ConnectionId, line.OrderId, line.ShipmentId))
         {
+            ["ShipmentId"] = line.ShipmentId,
             ["BilledTo"] = PartyNames.ToWire(line.BilledTo),
             ["OrderId"] = line.OrderId.Value,
             ["ExternalId"] = line.ExternalId,
@@ -90,7 +97,10 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
                 row.GetDateTimeOffset("ShippedAt") ?? default,
                 row.GetString("Carrier") ?? "",
                 row.GetString("Service") ?? "",
-                row.GetString("TrackingNumber") ?? ""));
+                row.GetString("TrackingNumber") ?? "")
+            {
+                ShipmentId = row.GetString("ShipmentId"),
+            });
         }
         return lines;
     }

@@ -1,44 +1,46 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Http;
+using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
 
-public sealed record ShipOrderRequest(string? Carrier, string? Service, string? TrackingNumber);
+/// <summary>Absent <c>lines</c> ship every unit not yet shipped.</summary>
+public sealed record ShipOrderRequest(string? Carrier, string? Service, string? TrackingNumber, IReadOnlyList<ShipmentLine?>? Lines);
+
+public sealed record RejectOrderRequest(string? Reason, string? Message, IReadOnlyList<RejectionLine?>? Lines);
 
 /// <summary>
-/// Start, ship, cancel, accept or reject a cancellation: each is one domain transition by the party the rule
-/// names (the merchant cancels; the 3PL starts, ships and answers cancellation requests), so they share this
-/// handler. The domain decides what is allowed in which status.
+/// Start, ship, accept or reject the fulfilment request, cancel, accept or reject a cancellation, place or release a
+/// hold: each is one domain transition by the party the rule names (the merchant cancels; the 3PL accepts, rejects,
+/// starts, ships and answers cancellation requests; either side holds), so they share this handler. The domain
+/// decides what is allowed in which status.
 /// </summary>
 public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands)
 {
+    /// <summary>
+    /// The order as JSON must stay within one table row (see <see cref="FulfilmentColumns"/>) and, as the <c>data</c>
+    /// of its event, within one queue message (64 KiB after base64). Intake allows 24 000 bytes
+    /// (<see cref="SubmitOrder.MaxOrderJsonBytes"/>); shipments, holds and rejections may add up to this. A change
+    /// that would pass it is refused with <c>order_record_full</c>.
+    /// </summary>
+    public const int MaxOrderJsonBytes = 44_000;
+
+    public const string OrderRecordFull = "order_record_full";
+
     public async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> HandleAsync(
         Caller caller,
         string id,
-        Party party,
+        Party? party,
         Func<Order, DateTimeOffset, Outcome<OrderEvent>> transition,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<Order, IReadOnlyDictionary<string, string[]>>? validate = null)
     {
-        var found = await access.FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
-        if (found is not { } f)
-        {
-            return Problems.NotFound("order");
-        }
-        if (f.Party != party)
-        {
-            return OrderAccess.WrongParty(party);
-        }
-        var result = await commands.TransitionAsync(f.Order.Order.Id, transition, cancellationToken).ConfigureAwait(false);
-        if (result.NotFound)
-        {
-            return Problems.NotFound("order");
-        }
-        return result.Error is { } error
-            ? OrderAccess.Problem(error, result.Order!.Order)
-            : TypedResults.Ok(OrderResponse.For(result.Order!.Order));
+        var result = await RunAsync(caller, id, party, (_, o, now) => transition(o, now), validate, cancellationToken).ConfigureAwait(false);
+        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
     }
 
     public Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ShipAsync(Caller caller, string id, ShipOrderRequest request, CancellationToken cancellationToken)
@@ -48,6 +50,109 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         {
             return Task.FromResult<Results<Ok<OrderResponse>, ProblemHttpResult>>(Problems.Validation(errors));
         }
-        return HandleAsync(caller, id, Party.ThreePl, (order, now) => order.Ship(request.Carrier!, request.Service!, request.TrackingNumber!, now), cancellationToken);
+        var shipmentId = Identifier.New(Shipment.IdPrefix);
+        IReadOnlyList<ShipmentLine>? lines = request.Lines?.Select(l => l!).ToArray();
+        return HandleAsync(caller, id, Party.ThreePl,
+            (order, now) => order.Ship(shipmentId, request.Carrier!, request.Service!, request.TrackingNumber!, lines, now),
+            cancellationToken,
+            // A retried shipment (same tracking number) is answered by the domain, even once nothing is left to ship.
+            order => order.Shipments.Any(s => s.TrackingNumber == request.TrackingNumber) ? new Dictionary<string, string[]>() : Shipment.ValidateLines(order, request.Lines));
+    }
+
+    public Task<Results<Ok<OrderResponse>, ProblemHttpResult>> RejectAsync(Caller caller, string id, RejectOrderRequest request, CancellationToken cancellationToken)
+    {
+        if (!FulfilmentNames.TryParse(request.Reason, out RejectionReason reason))
+        {
+            return Task.FromResult<Results<Ok<OrderResponse>, ProblemHttpResult>>(
+                Problems.Validation("reason", "Must be one of: " + string.Join(", ", FulfilmentNames.RejectionReasons) + "."));
+        }
+        IReadOnlyList<RejectionLine>? lines = request.Lines?.Select(l => l!).ToArray();
+        return HandleAsync(caller, id, Party.ThreePl, (order, now) => order.Reject(reason, request.Message, lines, now), cancellationToken,
+            order => Rejection.Validate(order, request.Message, request.Lines));
+    }
+
+    /// <summary>
+    /// Either side places a hold; the side is the caller's relation to the order, and each side needs its own write
+    /// permission (<c>orders:write</c> for the merchant, <c>shipments:write</c> for the 3PL).
+    /// </summary>
+    public async Task<Results<Created<HoldResponse>, ProblemHttpResult>> PlaceHoldAsync(Caller caller, string id, PlaceHoldRequest request, CancellationToken cancellationToken)
+    {
+        if (!FulfilmentNames.TryParse(request.Reason, out HoldReason reason))
+        {
+            return Problems.Validation("reason", "Must be one of: " + string.Join(", ", FulfilmentNames.HoldReasons) + ".");
+        }
+        var noteErrors = Hold.Validate(request.Note);
+        if (noteErrors.Count > 0)
+        {
+            return Problems.Validation(noteErrors);
+        }
+        var holdId = Identifier.New(Hold.IdPrefix);
+        var result = await RunAsync(caller, id, null, (party, order, now) => order.PlaceHold(holdId, reason, request.Note, party, now), null, cancellationToken).ConfigureAwait(false);
+        if (result.Problem is { } problem)
+        {
+            return problem;
+        }
+        return TypedResults.Created($"/v1/orders/{result.Order!.Id}", HoldResponse.For(result.Order.Holds.Single(h => h.Id == holdId)));
+    }
+
+    public async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ReleaseHoldAsync(Caller caller, string id, string holdId, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(caller, id, null, (party, order, now) => order.ReleaseHold(holdId, party, now), null, cancellationToken).ConfigureAwait(false);
+        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
+    }
+
+    private async Task<(Order? Order, ProblemHttpResult? Problem)> RunAsync(
+        Caller caller,
+        string id,
+        Party? party,
+        Func<Party, Order, DateTimeOffset, Outcome<OrderEvent>> transition,
+        Func<Order, IReadOnlyDictionary<string, string[]>>? validate,
+        CancellationToken cancellationToken)
+    {
+        var found = await access.FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        if (found is not { } f)
+        {
+            return (null, Problems.NotFound("order"));
+        }
+        if (party is { } required && f.Party != required)
+        {
+            return (null, OrderAccess.WrongParty(required));
+        }
+        var permission = f.Party == Party.Merchant ? "orders:write" : "shipments:write";
+        if (party is null && !caller.Permissions.Allows(permission))
+        {
+            return (null, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
+        }
+        IReadOnlyDictionary<string, string[]>? invalid = null;
+        var result = await commands.TransitionAsync(f.Order.Order.Id, (order, now) =>
+        {
+            if (validate?.Invoke(order) is { Count: > 0 } errors)
+            {
+                invalid = errors;
+                return Outcome<OrderEvent>.Failure(OrderErrors.ValidationFailed, "The request is invalid.");
+            }
+            // Tried on a copy first: a change that would outgrow the row or the event message must leave the order as it was.
+            var trial = Order.Restore(order.ToState());
+            var outcome = transition(f.Party, trial, now);
+            if (outcome.Succeeded && outcome.Events.Count > 0
+                && JsonSerializer.SerializeToUtf8Bytes(OrderResponse.For(trial), EventEnvelope.Json).Length > MaxOrderJsonBytes)
+            {
+                return Outcome<OrderEvent>.Failure(OrderRecordFull, $"The order would exceed {MaxOrderJsonBytes} bytes as JSON; ship the rest in fewer shipments or release holds.");
+            }
+            return outcome.Succeeded ? transition(f.Party, order, now) : outcome;
+        }, cancellationToken).ConfigureAwait(false);
+        if (result.NotFound)
+        {
+            return (null, Problems.NotFound("order"));
+        }
+        if (result.Error is { } error)
+        {
+            return (null, error.Code == OrderErrors.ValidationFailed && invalid is not null
+                ? Problems.Validation(invalid)
+                : OrderAccess.Problem(error, result.Order!.Order));
+        }
+        return (result.Order!.Order, null);
     }
 }
+
+public sealed record PlaceHoldRequest(string? Reason, string? Note);

@@ -18,6 +18,7 @@ public sealed class OrderFunctions(
     private static readonly Access Read = Access.Requires("orders:read", ScopedCallers.Filtered);
     private static readonly Access Write = Access.Requires("orders:write", ScopedCallers.Filtered);
     private static readonly Access Ship = Access.Requires("shipments:write", ScopedCallers.Filtered);
+    private static readonly Access Holds = Access.AnyKey(ScopedCallers.Filtered);
 
     // New orders, routing rules (which name every 3PL the merchant works with) and carrier accounts belong to the
     // whole account; routing, not a connection's key, decides where an order goes.
@@ -61,6 +62,23 @@ public sealed class OrderFunctions(
     [Function("ShipOrder")]
     public Task<IResult> ShipOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/ship")] HttpRequest request, string id) =>
         api.RunAsync(request, Ship, (Caller caller, ShipOrderRequest body, CancellationToken ct) => change.ShipAsync(caller, id, body, ct));
+
+    [Function("AcceptOrder")]
+    public Task<IResult> AcceptOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/accept")] HttpRequest request, string id) =>
+        Transition(request, id, Ship, Party.ThreePl, (o, now) => o.Accept(now));
+
+    [Function("RejectOrder")]
+    public Task<IResult> RejectOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/reject")] HttpRequest request, string id) =>
+        api.RunAsync(request, Ship, (Caller caller, RejectOrderRequest body, CancellationToken ct) => change.RejectAsync(caller, id, body, ct));
+
+    // Either side holds an order; the handler requires orders:write of the merchant and shipments:write of the 3PL.
+    [Function("PlaceOrderHold")]
+    public Task<IResult> PlaceOrderHoldAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/holds")] HttpRequest request, string id) =>
+        api.RunAsync(request, Holds, (Caller caller, PlaceHoldRequest body, CancellationToken ct) => change.PlaceHoldAsync(caller, id, body, ct));
+
+    [Function("ReleaseOrderHold")]
+    public Task<IResult> ReleaseOrderHoldAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/orders/{id}/holds/{holdId}/release")] HttpRequest request, string id, string holdId) =>
+        api.RunAsync(request, Holds, (Caller caller, CancellationToken ct) => change.ReleaseHoldAsync(caller, id, holdId, ct));
 
     [Function(nameof(PutRoutingRules))]
     public Task<IResult> PutRoutingRulesAsync([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "v1/routing-rules")] HttpRequest request) =>

@@ -9,12 +9,15 @@ namespace ThreePL.Functions.Orders;
 /// Where an order goes and the delegation itself, shared by the routing function and the merchant's manual
 /// choice. A connection is eligible when it is the merchant's, active and has <c>manageOrders</c> on. Routing
 /// tries the merchant's rules in order, then the rules' default, then the single eligible connection; when
-/// none of these names an eligible connection the order stays with the merchant.
+/// none of these names an eligible connection the order stays with the merchant. A connection in
+/// <c>excluded</c> (one that rejected the order or was handed it back before) is never eligible, so an order
+/// moves on after a rejection but never back and forth.
 /// </summary>
 public sealed class OrderRouter(ConnectionStore connections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands)
 {
-    public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken)
+    public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken, IReadOnlySet<ConnectionId>? excluded = null)
     {
+        excluded ??= new HashSet<ConnectionId>();
         var rules = await routing.GetRulesAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
         var cache = new Dictionary<ConnectionId, StoredConnection?>();
         foreach (var rule in rules.Rules)
@@ -23,15 +26,15 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
             {
                 case RoutingRule.SkuPrefix when rule.SkuPrefixes is { Count: > 0 } prefixes
                     && order.Lines.All(l => prefixes.Any(p => l.Sku.StartsWith(p, StringComparison.Ordinal))):
-                    if (await EligibleAsync(rule.ConnectionId, order, cache, cancellationToken).ConfigureAwait(false) is { } bySku)
+                    if (await EligibleAsync(rule.ConnectionId, order, excluded, cache, cancellationToken).ConfigureAwait(false) is { } bySku)
                     {
                         return bySku;
                     }
                     break;
                 case RoutingRule.StocksEveryLine:
                     var candidates = rule.ConnectionIds is { } ids
-                        ? await EligibleListAsync(ids, order, cache, cancellationToken).ConfigureAwait(false)
-                        : await EligibleOfMerchantAsync(order, cancellationToken).ConfigureAwait(false);
+                        ? await EligibleListAsync(ids, order, excluded, cache, cancellationToken).ConfigureAwait(false)
+                        : await EligibleOfMerchantAsync(order, excluded, cancellationToken).ConfigureAwait(false);
                     var stocking = new List<StoredConnection>();
                     foreach (var candidate in candidates)
                     {
@@ -47,11 +50,11 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
                     break;
             }
         }
-        if (await EligibleAsync(rules.DefaultConnectionId, order, cache, cancellationToken).ConfigureAwait(false) is { } byDefault)
+        if (await EligibleAsync(rules.DefaultConnectionId, order, excluded, cache, cancellationToken).ConfigureAwait(false) is { } byDefault)
         {
             return byDefault;
         }
-        var eligible = await EligibleOfMerchantAsync(order, cancellationToken).ConfigureAwait(false);
+        var eligible = await EligibleOfMerchantAsync(order, excluded, cancellationToken).ConfigureAwait(false);
         return eligible.Count == 1 ? eligible[0] : null;
     }
 
@@ -112,7 +115,7 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
         static OrderCommandResult Refused(string code, string message) => new(null, new DomainError(code, message), false);
     }
 
-    private async Task<StoredConnection?> EligibleAsync(string? id, Order order, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
+    private async Task<StoredConnection?> EligibleAsync(string? id, Order order, IReadOnlySet<ConnectionId> excluded, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
     {
         if (!ConnectionId.TryParse(id, out var connectionId))
         {
@@ -123,15 +126,15 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
             stored = await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
             cache[connectionId] = stored;
         }
-        return stored is not null && IsEligible(stored, order) ? stored : null;
+        return stored is not null && IsEligible(stored, order, excluded) ? stored : null;
     }
 
-    private async Task<List<StoredConnection>> EligibleListAsync(IEnumerable<string> ids, Order order, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
+    private async Task<List<StoredConnection>> EligibleListAsync(IEnumerable<string> ids, Order order, IReadOnlySet<ConnectionId> excluded, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)
     {
         var list = new List<StoredConnection>();
         foreach (var id in ids)
         {
-            if (await EligibleAsync(id, order, cache, cancellationToken).ConfigureAwait(false) is { } stored)
+            if (await EligibleAsync(id, order, excluded, cache, cancellationToken).ConfigureAwait(false) is { } stored)
             {
                 list.Add(stored);
             }
@@ -139,7 +142,7 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
         return list;
     }
 
-    private async Task<List<StoredConnection>> EligibleOfMerchantAsync(Order order, CancellationToken cancellationToken)
+    private async Task<List<StoredConnection>> EligibleOfMerchantAsync(Order order, IReadOnlySet<ConnectionId> excluded, CancellationToken cancellationToken)
     {
         var eligible = new List<StoredConnection>();
         string? cursor = null;
@@ -147,15 +150,16 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
         {
             var (ids, next) = await connections.ListIdsAsync(order.MerchantAccountId, cursor, 1000, cancellationToken).ConfigureAwait(false);
             var rows = await Task.WhenAll(ids.Select(id => connections.GetAsync(id, cancellationToken))).ConfigureAwait(false);
-            eligible.AddRange(rows.Where(r => r is not null && IsEligible(r, order))!);
+            eligible.AddRange(rows.Where(r => r is not null && IsEligible(r, order, excluded))!);
             cursor = next;
         }
         while (cursor is not null);
         return eligible;
     }
 
-    private static bool IsEligible(StoredConnection stored, Order order) =>
-        stored.Connection.MerchantAccountId == order.MerchantAccountId
+    private static bool IsEligible(StoredConnection stored, Order order, IReadOnlySet<ConnectionId> excluded) =>
+        !excluded.Contains(stored.Connection.Id)
+        && stored.Connection.MerchantAccountId == order.MerchantAccountId
         && stored.Connection.Status == ConnectionStatus.Active
         && stored.Settings.ManageOrders;
 }

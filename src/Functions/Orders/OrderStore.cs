@@ -142,13 +142,13 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
             entity["OrderFeeBilledTo"] = PartyNames.ToWire(d.OrderFeeBilledTo);
             entity["SupportTickets"] = PartyNames.ToWire(d.SupportTickets);
         }
-        if (s.Shipment is { } sh)
+        if (s.Request is { } request)
         {
-            entity["Carrier"] = sh.Carrier;
-            entity["Service"] = sh.Service;
-            entity["TrackingNumber"] = sh.TrackingNumber;
-            entity["ShippedAt"] = sh.ShippedAt;
+            entity["RequestedAt"] = request.RequestedAt;
+            entity["AcceptedAt"] = request.AcceptedAt;
+            entity["RequestOverdueAt"] = request.OverdueAt;
         }
+        FulfilmentColumns.Write(entity, s);
         return entity;
     }
 
@@ -163,24 +163,29 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
             PartyNames.TryParse(row.GetString("SupportTickets"), out SettingsOwner tickets);
             delegation = new Delegation(ConnectionId.Parse(connectionId), row.GetInt32("SettingsVersion") ?? 1, row.GetString("InternalCustomerId"), shippingRules, orderFee, tickets);
         }
-        Shipment? shipment = row.GetString("Carrier") is { } carrier
-            ? new Shipment(carrier, row.GetString("Service") ?? "", row.GetString("TrackingNumber") ?? "", row.GetDateTimeOffset("ShippedAt") ?? default)
-            : null;
+        var orderId = OrderId.Parse(row.PartitionKey);
+        var lines = JsonSerializer.Deserialize<List<OrderLine>>(row.GetString("Lines") ?? "[]", EventEnvelope.Json) ?? [];
+        var updatedAt = row.GetDateTimeOffset("UpdatedAt") ?? default;
         var order = Order.Restore(new OrderState(
-            OrderId.Parse(row.PartitionKey),
+            orderId,
             AccountId.Parse(row.GetString("MerchantAccountId")!),
             row.GetString("ExternalId")!,
             status,
-            JsonSerializer.Deserialize<List<OrderLine>>(row.GetString("Lines") ?? "[]", EventEnvelope.Json) ?? [],
+            lines,
             JsonSerializer.Deserialize<Address>(row.GetString("ShipTo") ?? "null", EventEnvelope.Json)!,
             row.GetString("ShippingService"),
             row.GetString("Notes"),
             delegation,
-            shipment,
             row.GetDateTimeOffset("CancellationRequestedAt"),
             row.GetInt64("Version") ?? 1,
             row.GetDateTimeOffset("CreatedAt") ?? default,
-            row.GetDateTimeOffset("UpdatedAt") ?? default));
+            updatedAt)
+        {
+            Request = delegation is null ? null : FulfilmentColumns.ReadRequest(row, status, updatedAt),
+            Shipments = FulfilmentColumns.ReadShipments(row, orderId, lines),
+            Holds = FulfilmentColumns.ReadHolds(row),
+            Rejections = FulfilmentColumns.ReadRejections(row),
+        });
         var released = row.GetString("Released") is { } json
             ? JsonSerializer.Deserialize<List<string>>(json, EventEnvelope.Json)!.Select(ReleasedDelegation.Parse).ToList()
             : [];

@@ -5,9 +5,10 @@ using ThreePL.Functions.Messaging;
 namespace ThreePL.Functions.Orders;
 
 /// <summary>
-/// Routes a newly received order (queue <c>order-routing</c>, sent through the outbox at intake). Idempotent by
-/// the order's version: a re-delivered message finds the order past version 1 and does nothing, so an order
-/// is delegated by routing at most once, and a handed-back order is never routed again by an old message.
+/// Routes an order (queue <c>order-routing</c>, sent through the outbox at intake, and after a rejection or an
+/// overdue hand-back, never to a connection that had the order before). Idempotent by the order's version: a
+/// re-delivered message finds the order past the version it names and does nothing, so each message delegates at
+/// most once, and a handed-back order is never routed again by an old message.
 /// </summary>
 public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILogger<RouteOrderFunction> logger)
 {
@@ -29,7 +30,7 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILo
         {
             return;
         }
-        var target = await router.ChooseAsync(stored.Order, cancellationToken).ConfigureAwait(false);
+        var target = await router.ChooseAsync(stored.Order, cancellationToken, FulfilmentRouting.PreviousConnections(stored)).ConfigureAwait(false);
         if (target is null)
         {
             logger.LogInformation("Order {OrderId} matches no eligible connection; it stays with the merchant", id);

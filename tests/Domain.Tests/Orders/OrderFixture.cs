@@ -14,6 +14,13 @@ public enum OrderCommand
     AcceptCancellation,
     RejectCancellation,
     HandBack,
+    Accept,
+    Reject,
+    MarkOverdue,
+    ShipPartial,
+    HoldByMerchant,
+    HoldByThreePl,
+    ReleaseHold,
 }
 
 internal static class OrderFixture
@@ -29,6 +36,10 @@ internal static class OrderFixture
 
     public static Delegation Delegation(ConnectionId? connectionId = null) =>
         Domain.Orders.Delegation.From(connectionId ?? ConnectionId.New(), ConnectionSettings.Default);
+
+    public static string ShipmentId() => Identifier.New(Shipment.IdPrefix);
+
+    public static string HoldId() => Identifier.New(Hold.IdPrefix);
 
     public static Order Create() => Order.Create(OrderId.New(), AccountId.New(), Draft(), T0).Order;
 
@@ -54,10 +65,14 @@ internal static class OrderFixture
                 Do(order.Start(t));
                 Do(order.Cancel(t));
                 break;
+            case OrderStatus.PartiallyShipped:
+                Do(order.Delegate(Delegation(), t));
+                Do(order.Ship(ShipmentId(), "DHL", "Express", "JD0000", [new ShipmentLine("SKU-1", 1)], t));
+                break;
             case OrderStatus.Shipped:
                 Do(order.Delegate(Delegation(), t));
                 Do(order.Start(t));
-                Do(order.Ship("DHL", "Express", "JD0001", t));
+                Do(order.Ship(ShipmentId(), "DHL", "Express", "JD0001", null, t));
                 break;
             case OrderStatus.Cancelled:
                 Do(order.Cancel(t));
@@ -73,11 +88,18 @@ internal static class OrderFixture
     {
         OrderCommand.Delegate => order.Delegate(Delegation(), now),
         OrderCommand.Start => order.Start(now),
-        OrderCommand.Ship => order.Ship("UPS", "Ground", "1Z999", now),
+        OrderCommand.Ship => order.Ship(ShipmentId(), "UPS", "Ground", "1Z999", null, now),
+        OrderCommand.ShipPartial => order.Ship(ShipmentId(), "UPS", "Ground", "1Z998", [new ShipmentLine("SKU-1", 1)], now),
         OrderCommand.Cancel => order.Cancel(now),
         OrderCommand.AcceptCancellation => order.AcceptCancellation(now),
         OrderCommand.RejectCancellation => order.RejectCancellation(now),
         OrderCommand.HandBack => order.HandBack(now),
+        OrderCommand.Accept => order.Accept(now),
+        OrderCommand.Reject => order.Reject(RejectionReason.InventoryOutOfStock, "No stock", [new RejectionLine("SKU-2", "sold out")], now),
+        OrderCommand.MarkOverdue => order.MarkRequestOverdue(order.ConnectionId ?? ConnectionId.New(), order.Request?.RequestedAt ?? now, false, now),
+        OrderCommand.HoldByMerchant => order.PlaceHold(HoldId(), HoldReason.AwaitingPayment, "card declined", Party.Merchant, now),
+        OrderCommand.HoldByThreePl => order.PlaceHold(HoldId(), HoldReason.InventoryOutOfStock, null, Party.ThreePl, now),
+        OrderCommand.ReleaseHold => order.ReleaseHold(HoldId(), Party.Merchant, now),
         _ => throw new ArgumentOutOfRangeException(nameof(command)),
     };
 }

@@ -19,7 +19,29 @@ public class OrderTransitionTests
         [(OrderStatus.InProgress, OrderCommand.Cancel)] = (OrderStatus.CancellationRequested, typeof(OrderCancellationRequested), "order.updated"),
         [(OrderStatus.CancellationRequested, OrderCommand.AcceptCancellation)] = (OrderStatus.Cancelled, typeof(OrderCancellationAccepted), "order.updated"),
         [(OrderStatus.CancellationRequested, OrderCommand.RejectCancellation)] = (OrderStatus.InProgress, typeof(OrderCancellationRejected), "order.updated"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.Accept)] = (OrderStatus.AwaitingShipment, typeof(OrderAccepted), "order.accepted"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.Reject)] = (OrderStatus.Open, typeof(OrderRejected), "order.rejected"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.MarkOverdue)] = (OrderStatus.AwaitingShipment, typeof(OrderRequestOverdue), "order.request_overdue"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.ShipPartial)] = (OrderStatus.PartiallyShipped, typeof(OrderShipped), "order.shipped"),
+        [(OrderStatus.InProgress, OrderCommand.ShipPartial)] = (OrderStatus.PartiallyShipped, typeof(OrderShipped), "order.shipped"),
+        [(OrderStatus.PartiallyShipped, OrderCommand.ShipPartial)] = (OrderStatus.PartiallyShipped, typeof(OrderShipped), "order.shipped"),
+        [(OrderStatus.PartiallyShipped, OrderCommand.Ship)] = (OrderStatus.Shipped, typeof(OrderShipped), "order.shipped"),
+        [(OrderStatus.PartiallyShipped, OrderCommand.Cancel)] = (OrderStatus.CancellationRequested, typeof(OrderCancellationRequested), "order.updated"),
+        [(OrderStatus.Open, OrderCommand.HoldByMerchant)] = (OrderStatus.Open, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.Open, OrderCommand.HoldByThreePl)] = (OrderStatus.Open, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.HoldByMerchant)] = (OrderStatus.AwaitingShipment, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.AwaitingShipment, OrderCommand.HoldByThreePl)] = (OrderStatus.AwaitingShipment, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.InProgress, OrderCommand.HoldByMerchant)] = (OrderStatus.InProgress, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.InProgress, OrderCommand.HoldByThreePl)] = (OrderStatus.InProgress, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.PartiallyShipped, OrderCommand.HoldByMerchant)] = (OrderStatus.PartiallyShipped, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.PartiallyShipped, OrderCommand.HoldByThreePl)] = (OrderStatus.PartiallyShipped, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.CancellationRequested, OrderCommand.HoldByMerchant)] = (OrderStatus.CancellationRequested, typeof(OrderHeld), "order.held"),
+        [(OrderStatus.CancellationRequested, OrderCommand.HoldByThreePl)] = (OrderStatus.CancellationRequested, typeof(OrderHeld), "order.held"),
     };
+
+    /// <summary>Releasing a hold that does not stand fails as such in every status; every other illegal pair is a transition error.</summary>
+    private static string FailureCode(OrderCommand command) =>
+        command == OrderCommand.ReleaseHold ? FulfilmentErrors.HoldNotFound : OrderErrors.InvalidTransition;
 
     public static TheoryData<OrderStatus, OrderCommand> AllPairs()
     {
@@ -57,13 +79,16 @@ public class OrderTransitionTests
             Assert.Equal(order.Status, @event.Status);
             Assert.Equal(now, @event.OccurredAt);
             Assert.Equal(now, order.UpdatedAt);
-            Assert.Equal(command == OrderCommand.HandBack ? before.Delegation!.ConnectionId : order.ConnectionId, @event.ConnectionId);
+            Assert.Equal(command is OrderCommand.HandBack or OrderCommand.Reject ? before.Delegation!.ConnectionId : order.ConnectionId, @event.ConnectionId);
         }
         else
         {
             Assert.False(outcome.Succeeded);
-            Assert.Equal(OrderErrors.InvalidTransition, outcome.Error!.Code);
-            Assert.Contains($"is {OrderStatusNames.ToWire(status)};", outcome.Error.Message, StringComparison.Ordinal);
+            Assert.Equal(FailureCode(command), outcome.Error!.Code);
+            if (FailureCode(command) == OrderErrors.InvalidTransition)
+            {
+                Assert.Contains($"is {OrderStatusNames.ToWire(status)};", outcome.Error.Message, StringComparison.Ordinal);
+            }
             Assert.Empty(outcome.Events);
             Assert.Equal(before, order.ToState());
         }
@@ -145,10 +170,12 @@ public class OrderTransitionTests
         var order = InStatus(OrderStatus.InProgress);
         var now = T0.AddDays(2);
 
-        var outcome = order.Ship("DHL", "Express", "JD0001", now);
+        var id = ShipmentId();
+        var outcome = order.Ship(id, "DHL", "Express", "JD0001", null, now);
 
         var shipped = Assert.IsType<OrderShipped>(Assert.Single(outcome.Events));
-        Assert.Equal(new Shipment("DHL", "Express", "JD0001", now), order.Shipment);
+        Assert.Equal((id, "DHL", "Express", "JD0001", now), (order.Shipment!.Id, order.Shipment.Carrier, order.Shipment.Service, order.Shipment.TrackingNumber, order.Shipment.ShippedAt));
+        Assert.Equal([new ShipmentLine("SKU-1", 2), new ShipmentLine("SKU-2", 1)], order.Shipment.Lines);
         Assert.Equal(order.Shipment, shipped.Shipment);
         Assert.Equal(Domain.Connections.SettingsOwner.ThreePl, shipped.OrderFeeBilledTo);
     }
@@ -163,7 +190,7 @@ public class OrderTransitionTests
         var order = InStatus(OrderStatus.InProgress);
         var before = order.ToState();
 
-        var outcome = order.Ship(carrier, service, tracking, T0.AddDays(1));
+        var outcome = order.Ship(ShipmentId(), carrier, service, tracking, null, T0.AddDays(1));
 
         Assert.Equal(OrderErrors.ValidationFailed, outcome.Error!.Code);
         Assert.Contains(field, outcome.Error.Message, StringComparison.Ordinal);
@@ -208,6 +235,7 @@ public class OrderTransitionTests
     [InlineData(OrderStatus.Open)]
     [InlineData(OrderStatus.AwaitingShipment)]
     [InlineData(OrderStatus.InProgress)]
+    [InlineData(OrderStatus.PartiallyShipped)]
     [InlineData(OrderStatus.CancellationRequested)]
     [InlineData(OrderStatus.Shipped)]
     [InlineData(OrderStatus.Cancelled)]
@@ -228,8 +256,12 @@ public class OrderTransitionTests
 
         Assert.Throws<InvalidOperationException>(() => Order.Restore(open with { Delegation = Delegation() }));
         Assert.Throws<InvalidOperationException>(() => Order.Restore(awaiting with { Delegation = null }));
-        Assert.Throws<InvalidOperationException>(() => Order.Restore(shipped with { Shipment = null }));
-        Assert.Throws<InvalidOperationException>(() => Order.Restore(awaiting with { Shipment = shipped.Shipment }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(shipped with { Shipments = [] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(awaiting with { Shipments = shipped.Shipments }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(shipped with { Shipments = [.. shipped.Shipments, shipped.Shipments[0] with { TrackingNumber = "again" }] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(shipped with { Status = OrderStatus.PartiallyShipped }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(awaiting with { Request = null }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(open with { Request = new FulfilmentRequest(T0, null, null) }));
         Assert.Throws<InvalidOperationException>(() => Order.Restore(awaiting with { CancellationRequestedAt = T0 }));
         Assert.Throws<InvalidOperationException>(() => Order.Restore(open with { Lines = [] }));
         Assert.Throws<InvalidOperationException>(() => Order.Restore(open with { Version = 0 }));
@@ -240,7 +272,7 @@ public class OrderTransitionTests
     [Fact]
     public void Status_wire_names_round_trip()
     {
-        Assert.Equal(["open", "awaiting_shipment", "in_progress", "cancellation_requested", "shipped", "cancelled"], OrderStatusNames.All);
+        Assert.Equal(["open", "awaiting_shipment", "in_progress", "partially_shipped", "cancellation_requested", "shipped", "cancelled"], OrderStatusNames.All);
         foreach (var status in Enum.GetValues<OrderStatus>())
         {
             Assert.True(OrderStatusNames.TryParse(OrderStatusNames.ToWire(status), out var parsed));
