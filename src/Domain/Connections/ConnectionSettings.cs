@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using System.Xml;
 using ThreePL.Domain.Common;
 
 namespace ThreePL.Domain.Connections;
@@ -14,10 +16,20 @@ public sealed record ConnectionSettings
     /// <summary>Longest accepted <see cref="WebhookUrl"/>, in characters.</summary>
     public const int WebhookUrlMaxLength = 2048;
 
+    /// <summary>Longest accepted <see cref="AcceptWithin"/> text.</summary>
+    public const int AcceptWithinMaxLength = 32;
+
+    /// <summary>Shortest accepted <see cref="AcceptWithin"/>: less would escalate requests a 3PL is still reading.</summary>
+    public static readonly TimeSpan AcceptWithinMin = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest accepted <see cref="AcceptWithin"/>.</summary>
+    public static readonly TimeSpan AcceptWithinMax = TimeSpan.FromDays(30);
+
     private ConnectionSettings(
         int version, bool manageOrders, SettingsOwner shippingRules, SettingsOwner orderFeeBilledTo,
-        SettingsOwner supportTickets, string? internalCustomerId, Uri? webhookUrl)
+        SettingsOwner supportTickets, string? internalCustomerId, Uri? webhookUrl, TimeSpan? acceptWithin)
     {
+        AcceptWithin = acceptWithin;
         Version = version;
         ManageOrders = manageOrders;
         ShippingRules = shippingRules;
@@ -29,7 +41,7 @@ public sealed record ConnectionSettings
 
     /// <summary>The settings of a new connection: version 1, orders managed, everything owned by the 3PL.</summary>
     public static ConnectionSettings Default { get; } =
-        new(1, true, SettingsOwner.ThreePl, SettingsOwner.ThreePl, SettingsOwner.ThreePl, null, null);
+        new(1, true, SettingsOwner.ThreePl, SettingsOwner.ThreePl, SettingsOwner.ThreePl, null, null, null);
 
     /// <summary>Starts at 1; +1 on every change that alters a value.</summary>
     public int Version { get; }
@@ -54,6 +66,15 @@ public sealed record ConnectionSettings
     /// may be called (https only, public addresses) is the app's SSRF policy, not checked here.
     /// </summary>
     public Uri? WebhookUrl { get; }
+
+    /// <summary>
+    /// How long the 3PL has to accept or reject a fulfilment request before it is escalated (off when null),
+    /// between <see cref="AcceptWithinMin"/> and <see cref="AcceptWithinMax"/>; on the wire an ISO 8601 duration.
+    /// </summary>
+    public TimeSpan? AcceptWithin { get; }
+
+    /// <summary>The ISO 8601 form of a duration (<c>PT4H</c>, <c>P1DT30M</c>).</summary>
+    public static string FormatDuration(TimeSpan duration) => XmlConvert.ToString(duration);
 
     /// <summary>
     /// Applies a partial change. On success returns the new settings with <see cref="Version"/> + 1; when the change
@@ -85,6 +106,12 @@ public sealed record ConnectionSettings
             webhookUrl = url.Length == 0 ? null : ParseWebhookUrl(errors, url);
         }
 
+        var acceptWithin = AcceptWithin;
+        if (change.AcceptWithin is { } within)
+        {
+            acceptWithin = within.Length == 0 ? null : ParseAcceptWithin(errors, within);
+        }
+
         if (!errors.IsEmpty)
         {
             return new SettingsChangeOutcome(this, false, errors.ToDictionary());
@@ -97,7 +124,8 @@ public sealed record ConnectionSettings
             change.OrderFeeBilledTo ?? OrderFeeBilledTo,
             change.SupportTickets ?? SupportTickets,
             internalCustomerId,
-            webhookUrl);
+            webhookUrl,
+            acceptWithin);
         return SameValues(next)
             ? new SettingsChangeOutcome(this, false, Empty)
             : new SettingsChangeOutcome(next, true, Empty);
@@ -120,17 +148,24 @@ public sealed record ConnectionSettings
             ValidateInternalCustomerId(errors, state.InternalCustomerId);
         }
         var url = state.WebhookUrl is null ? null : ParseWebhookUrl(errors, state.WebhookUrl);
+        if (state.AcceptWithin is { } within && (within < AcceptWithinMin || within > AcceptWithinMax))
+        {
+            errors.Add("acceptWithin", "Is out of bounds.");
+        }
         if (!errors.IsEmpty)
         {
             throw new InvalidOperationException($"Stored connection settings are impossible: {errors}.");
         }
         return new ConnectionSettings(state.Version, state.ManageOrders, state.ShippingRules, state.OrderFeeBilledTo,
-            state.SupportTickets, state.InternalCustomerId, url);
+            state.SupportTickets, state.InternalCustomerId, url, state.AcceptWithin);
     }
 
     /// <summary>A snapshot for persistence.</summary>
     public ConnectionSettingsState ToState() => new(
-        Version, ManageOrders, ShippingRules, OrderFeeBilledTo, SupportTickets, InternalCustomerId, WebhookUrl?.OriginalString);
+        Version, ManageOrders, ShippingRules, OrderFeeBilledTo, SupportTickets, InternalCustomerId, WebhookUrl?.OriginalString)
+    {
+        AcceptWithin = AcceptWithin,
+    };
 
     private static readonly IReadOnlyDictionary<string, string[]> Empty = new Dictionary<string, string[]>();
 
@@ -138,7 +173,36 @@ public sealed record ConnectionSettings
         ManageOrders == other.ManageOrders && ShippingRules == other.ShippingRules
         && OrderFeeBilledTo == other.OrderFeeBilledTo && SupportTickets == other.SupportTickets
         && string.Equals(InternalCustomerId, other.InternalCustomerId, StringComparison.Ordinal)
-        && string.Equals(WebhookUrl?.OriginalString, other.WebhookUrl?.OriginalString, StringComparison.Ordinal);
+        && string.Equals(WebhookUrl?.OriginalString, other.WebhookUrl?.OriginalString, StringComparison.Ordinal)
+        && AcceptWithin == other.AcceptWithin;
+
+    private static readonly Regex DurationPattern = new(@"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private static TimeSpan? ParseAcceptWithin(FieldErrors errors, string value)
+    {
+        const string field = "acceptWithin";
+        // Days and smaller only: a month or a year has no fixed length.
+        if (value.Length > AcceptWithinMaxLength || !DurationPattern.IsMatch(value))
+        {
+            errors.Add(field, "Must be an ISO 8601 duration in days, hours, minutes or seconds, e.g. 'PT4H' or 'P1D'.");
+            return null;
+        }
+        TimeSpan duration;
+        try
+        {
+            duration = XmlConvert.ToTimeSpan(value);
+        }
+        catch (OverflowException)
+        {
+            duration = TimeSpan.MaxValue;
+        }
+        if (duration < AcceptWithinMin || duration > AcceptWithinMax)
+        {
+            errors.Add(field, $"Must be between {FormatDuration(AcceptWithinMin)} and {FormatDuration(AcceptWithinMax)}.");
+            return null;
+        }
+        return duration;
+    }
 
     private static void CheckOwner(FieldErrors errors, string field, SettingsOwner? owner)
     {
@@ -195,13 +259,15 @@ public sealed record ConnectionSettings
 /// <param name="SupportTickets">New value, or null to keep.</param>
 /// <param name="InternalCustomerId">New value, "" to clear, or null to keep.</param>
 /// <param name="WebhookUrl">New absolute URL, "" to clear, or null to keep.</param>
+/// <param name="AcceptWithin">New ISO 8601 duration, "" to switch the deadline off, or null to keep.</param>
 public sealed record ConnectionSettingsChange(
     bool? ManageOrders = null,
     SettingsOwner? ShippingRules = null,
     SettingsOwner? OrderFeeBilledTo = null,
     SettingsOwner? SupportTickets = null,
     string? InternalCustomerId = null,
-    string? WebhookUrl = null);
+    string? WebhookUrl = null,
+    string? AcceptWithin = null);
 
 /// <summary>The result of <see cref="ConnectionSettings.Apply"/>.</summary>
 /// <param name="Settings">The new settings, or the unchanged ones when nothing changed or the change was invalid.</param>
@@ -237,4 +303,8 @@ public sealed record ConnectionSettingsState(
     SettingsOwner OrderFeeBilledTo,
     SettingsOwner SupportTickets,
     string? InternalCustomerId,
-    string? WebhookUrl);
+    string? WebhookUrl)
+{
+    /// <summary>The request deadline, if set.</summary>
+    public TimeSpan? AcceptWithin { get; init; }
+}

@@ -124,8 +124,14 @@ public sealed record Delegation(
     {
         ArgumentNullException.ThrowIfNull(settings);
         return new(connectionId, settings.Version, settings.InternalCustomerId,
-            settings.ShippingRules, settings.OrderFeeBilledTo, settings.SupportTickets);
+            settings.ShippingRules, settings.OrderFeeBilledTo, settings.SupportTickets)
+        {
+            AcceptWithin = settings.AcceptWithin,
+        };
     }
+
+    /// <summary>The request deadline of the snapshot (<see cref="ConnectionSettings.AcceptWithin"/>); null when off.</summary>
+    public TimeSpan? AcceptWithin { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> when the snapshot is impossible (a bug in the caller).</summary>
     internal void EnsureValid()

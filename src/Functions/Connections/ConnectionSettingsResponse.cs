@@ -13,6 +13,7 @@ public sealed record ConnectionSettingsResponse(
     string? InternalCustomerId,
     string? WebhookUrl,
     bool HasWebhookSecret,
+    string? AcceptWithin,
     string? WebhookSecret = null)
 {
     public static ConnectionSettingsResponse From(StoredConnection stored, string? newSecret = null)
@@ -28,6 +29,7 @@ public sealed record ConnectionSettingsResponse(
             s.InternalCustomerId,
             s.WebhookUrl?.ToString(),
             stored.Secrets.Current is not null,
+            s.AcceptWithin is { } within ? ConnectionSettings.FormatDuration(within) : null,
             newSecret);
     }
 

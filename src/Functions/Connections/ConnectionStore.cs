@@ -184,6 +184,7 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             ["SupportTickets"] = PartyNames.ToWire(settings.SupportTickets),
             ["InternalCustomerId"] = settings.InternalCustomerId,
             ["WebhookUrl"] = settings.WebhookUrl,
+            ["AcceptWithinSeconds"] = (long?)settings.AcceptWithin?.TotalSeconds,
             ["WebhookSecret"] = stored.Secrets.Current,
             ["PreviousWebhookSecret"] = stored.Secrets.Previous,
             ["PreviousWebhookSecretExpiresAt"] = stored.Secrets.PreviousExpiresAt,
@@ -226,6 +227,7 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             ["SupportTickets"] = PartyNames.ToWire(state.SupportTickets),
             ["InternalCustomerId"] = state.InternalCustomerId,
             ["WebhookUrl"] = state.WebhookUrl,
+            ["AcceptWithinSeconds"] = (long?)state.AcceptWithin?.TotalSeconds,
             ["CreatedAt"] = at,
         };
     }
@@ -242,7 +244,10 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             orderFee,
             tickets,
             row.GetString("InternalCustomerId"),
-            row.GetString("WebhookUrl")));
+            row.GetString("WebhookUrl"))
+        {
+            AcceptWithin = row.GetInt64("AcceptWithinSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        });
     }
 }
 

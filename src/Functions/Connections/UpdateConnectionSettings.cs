@@ -9,14 +9,15 @@ using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Connections;
 
-/// <summary>Absent or null keeps a value; for the two text fields an empty string clears it.</summary>
+/// <summary>Absent or null keeps a value; for the three text fields an empty string clears it.</summary>
 public sealed record UpdateConnectionSettingsRequest(
     bool? ManageOrders,
     string? ShippingRules,
     string? OrderFeeBilledTo,
     string? SupportTickets,
     string? InternalCustomerId,
-    string? WebhookUrl);
+    string? WebhookUrl,
+    string? AcceptWithin = null);
 
 /// <summary>
 /// Only the 3PL edits settings. Every change makes a new version (orders keep the version they were
@@ -44,7 +45,8 @@ public sealed class UpdateConnectionSettings(ConnectionAccess access, Connection
             Owner(errors, "orderFeeBilledTo", request.OrderFeeBilledTo),
             Owner(errors, "supportTickets", request.SupportTickets),
             request.InternalCustomerId,
-            request.WebhookUrl);
+            request.WebhookUrl,
+            request.AcceptWithin);
         int? expectedVersion = null;
         if (ifMatch is not null && ifMatch.Trim() != "*")
         {

@@ -31,6 +31,8 @@ public static class DomainProblems
         // About the connection, not the order being delegated: the order's status would mislead.
         [OrderRoutingErrors.ConnectionNotActive] = e => Problems.Conflict(e.Code, e.Message),
         [OrderRoutingErrors.ConnectionNotManagingOrders] = e => Problems.Conflict(e.Code, e.Message),
+        [FulfilmentErrors.HoldNotFound] = e => Problems.Create(StatusCodes.Status404NotFound, e.Code, "No such hold.", e.Message),
+        [FulfilmentErrors.HoldPlacedByOtherParty] = e => Problems.Create(StatusCodes.Status403Forbidden, e.Code, NotAllowed, e.Message),
     };
 
     /// <param name="error">The broken rule.</param>

@@ -32,6 +32,6 @@ public static class QueueBinding
     public static readonly IReadOnlyList<string> TriggeredQueues =
     [
         Outbox.RelayQueue, EventEnvelope.Queue, OrderMessages.RoutingQueue, OrderMessages.HandbackQueue,
-        DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue,
+        DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue,
     ];
 }

@@ -25,7 +25,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
     /// The order as JSON must stay within one table row (see <see cref="FulfilmentColumns"/>) and, as the <c>data</c>
     /// of its event, within one queue message (64 KiB after base64). Intake allows 24 000 bytes
     /// (<see cref="SubmitOrder.MaxOrderJsonBytes"/>); shipments, holds and rejections may add up to this. A change
-    /// that would pass it is refused with <c>order_record_full</c>.
+    /// that adds to the order (a shipment, a hold, a rejection) and would pass it is refused with <c>order_record_full</c>.
     /// </summary>
     public const int MaxOrderJsonBytes = 44_000;
 
@@ -37,9 +37,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         Party? party,
         Func<Order, DateTimeOffset, Outcome<OrderEvent>> transition,
         CancellationToken cancellationToken,
-        Func<Order, IReadOnlyDictionary<string, string[]>>? validate = null)
+        Func<Order, IReadOnlyDictionary<string, string[]>>? validate = null,
+        bool grows = false)
     {
-        var result = await RunAsync(caller, id, party, (_, o, now) => transition(o, now), validate, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(caller, id, party, (_, o, now) => transition(o, now), validate, grows, cancellationToken).ConfigureAwait(false);
         return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
     }
 
@@ -56,7 +57,8 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
             (order, now) => order.Ship(shipmentId, request.Carrier!, request.Service!, request.TrackingNumber!, lines, now),
             cancellationToken,
             // A retried shipment (same tracking number) is answered by the domain, even once nothing is left to ship.
-            order => order.Shipments.Any(s => s.TrackingNumber == request.TrackingNumber) ? new Dictionary<string, string[]>() : Shipment.ValidateLines(order, request.Lines));
+            order => order.Shipments.Any(s => s.TrackingNumber == request.TrackingNumber) ? new Dictionary<string, string[]>() : Shipment.ValidateLines(order, request.Lines),
+            grows: true);
     }
 
     public Task<Results<Ok<OrderResponse>, ProblemHttpResult>> RejectAsync(Caller caller, string id, RejectOrderRequest request, CancellationToken cancellationToken)
@@ -68,7 +70,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         }
         IReadOnlyList<RejectionLine>? lines = request.Lines?.Select(l => l!).ToArray();
         return HandleAsync(caller, id, Party.ThreePl, (order, now) => order.Reject(reason, request.Message, lines, now), cancellationToken,
-            order => Rejection.Validate(order, request.Message, request.Lines));
+            order => Rejection.Validate(order, request.Message, request.Lines), grows: true);
     }
 
     /// <summary>
@@ -87,7 +89,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
             return Problems.Validation(noteErrors);
         }
         var holdId = Identifier.New(Hold.IdPrefix);
-        var result = await RunAsync(caller, id, null, (party, order, now) => order.PlaceHold(holdId, reason, request.Note, party, now), null, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(caller, id, null, (party, order, now) => order.PlaceHold(holdId, reason, request.Note, party, now), null, true, cancellationToken).ConfigureAwait(false);
         if (result.Problem is { } problem)
         {
             return problem;
@@ -97,7 +99,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
 
     public async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ReleaseHoldAsync(Caller caller, string id, string holdId, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(caller, id, null, (party, order, now) => order.ReleaseHold(holdId, party, now), null, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(caller, id, null, (party, order, now) => order.ReleaseHold(holdId, party, now), null, false, cancellationToken).ConfigureAwait(false);
         return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
     }
 
@@ -107,6 +109,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         Party? party,
         Func<Party, Order, DateTimeOffset, Outcome<OrderEvent>> transition,
         Func<Order, IReadOnlyDictionary<string, string[]>>? validate,
+        bool grows,
         CancellationToken cancellationToken)
     {
         var found = await access.FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
@@ -130,6 +133,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
             {
                 invalid = errors;
                 return Outcome<OrderEvent>.Failure(OrderErrors.ValidationFailed, "The request is invalid.");
+            }
+            if (!grows)
+            {
+                return transition(f.Party, order, now);
             }
             // Tried on a copy first: a change that would outgrow the row or the event message must leave the order as it was.
             var trial = Order.Restore(order.ToState());

@@ -16,9 +16,18 @@ public sealed record OrderOptions
     /// <summary>How many orders one hand-back run moves before it re-enqueues itself for the rest.</summary>
     public int HandbackPageSize { get; init; } = 100;
 
+    /// <summary>
+    /// The longest delay one request-deadline message waits before it looks again (a storage queue message can be
+    /// invisible for at most 7 days; a longer deadline is waited out in several hops). Tests shrink it.
+    /// </summary>
+    public TimeSpan RequestDeadlineMaxDelay { get; init; } = RequestDeadlineMessage.MaxQueueDelay;
+
     public static OrderOptions FromConfiguration(IConfiguration configuration) => new()
     {
         HandbackPageSize = Math.Clamp(configuration.GetValue<int?>("ThreePL:Orders:HandbackPageSize") ?? 100, 1, 1000),
+        RequestDeadlineMaxDelay = TimeSpan.FromSeconds(Math.Clamp(
+            (configuration.GetValue<TimeSpan?>("ThreePL:Orders:RequestDeadlineMaxDelay") ?? RequestDeadlineMessage.MaxQueueDelay).TotalSeconds,
+            1, RequestDeadlineMessage.MaxQueueDelay.TotalSeconds)),
     };
 }
 

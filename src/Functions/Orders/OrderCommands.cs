@@ -19,7 +19,7 @@ public sealed record OrderDecision(StoredOrder Updated, IReadOnlyList<OrderEvent
 /// Runs a command against one order through <see cref="OptimisticCommand"/>: read, decide (pure), arm the outbox
 /// safety net, commit the row with its history and outbox rows under the read ETag, relay, then sync the list rows.
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, TimeProvider time, ILogger<OrderCommands> logger)
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
 {
     public async Task<OrderCommandResult> RunAsync(
         OrderId id,
@@ -61,7 +61,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     public async Task<(StoredOrder Order, bool Created)> CreateAsync(Order order, OrderReceived received, CancellationToken cancellationToken)
     {
         var stored = new StoredOrder(order, null, [], default);
-        var messages = OrderMessages.For(stored, [received], _ => null);
+        var messages = OrderMessages.For(stored, [received], _ => null, options.RequestDeadlineMaxDelay);
         await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
         var etag = await store.TryCreateAsync(stored, [received], messages, cancellationToken).ConfigureAwait(false);
         if (etag is null)
@@ -82,7 +82,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         var messages = OrderMessages.For(updated, decision.Events, e =>
             e.ConnectionId is not { } connection ? null
             : connection == order.ConnectionId ? updated.ThreePlAccountId?.Value
-            : updated.Released.FirstOrDefault(r => r.ConnectionId == connection)?.ThreePlAccountId.Value);
+            : updated.Released.FirstOrDefault(r => r.ConnectionId == connection)?.ThreePlAccountId.Value, options.RequestDeadlineMaxDelay);
         await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
         var etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
         var committed = updated with { ETag = etag };

@@ -13,11 +13,16 @@ public static class OrderMessages
     /// <param name="stored">The order after the change.</param>
     /// <param name="events">What happened.</param>
     /// <param name="threePlOf">The 3PL account of a connection the events name (for a hand-back, the previous one).</param>
-    public static List<OutboxMessage> For(StoredOrder stored, IEnumerable<OrderEvent> events, Func<OrderEvent, string?> threePlOf)
+    /// <param name="deadlineMaxDelay">The longest delay of a request-deadline message (<see cref="OrderOptions.RequestDeadlineMaxDelay"/>).</param>
+    public static List<OutboxMessage> For(StoredOrder stored, IEnumerable<OrderEvent> events, Func<OrderEvent, string?> threePlOf, TimeSpan deadlineMaxDelay)
     {
         var messages = new List<OutboxMessage>();
         foreach (var @event in events)
         {
+            if (@event is OrderDelegated { Delegation.AcceptWithin: { } within } delegated)
+            {
+                messages.Add(RequestDeadlineMessage.For(delegated, within, deadlineMaxDelay));
+            }
             if (@event is OrderReceived received)
             {
                 var body = JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version), EventEnvelope.Json);

@@ -141,6 +141,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
             entity["ShippingRules"] = PartyNames.ToWire(d.ShippingRules);
             entity["OrderFeeBilledTo"] = PartyNames.ToWire(d.OrderFeeBilledTo);
             entity["SupportTickets"] = PartyNames.ToWire(d.SupportTickets);
+            entity["AcceptWithinSeconds"] = (long?)d.AcceptWithin?.TotalSeconds;
         }
         if (s.Request is { } request)
         {
@@ -161,7 +162,10 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
             PartyNames.TryParse(row.GetString("ShippingRules"), out SettingsOwner shippingRules);
             PartyNames.TryParse(row.GetString("OrderFeeBilledTo"), out SettingsOwner orderFee);
             PartyNames.TryParse(row.GetString("SupportTickets"), out SettingsOwner tickets);
-            delegation = new Delegation(ConnectionId.Parse(connectionId), row.GetInt32("SettingsVersion") ?? 1, row.GetString("InternalCustomerId"), shippingRules, orderFee, tickets);
+            delegation = new Delegation(ConnectionId.Parse(connectionId), row.GetInt32("SettingsVersion") ?? 1, row.GetString("InternalCustomerId"), shippingRules, orderFee, tickets)
+            {
+                AcceptWithin = row.GetInt64("AcceptWithinSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            };
         }
         var orderId = OrderId.Parse(row.PartitionKey);
         var lines = JsonSerializer.Deserialize<List<OrderLine>>(row.GetString("Lines") ?? "[]", EventEnvelope.Json) ?? [];
