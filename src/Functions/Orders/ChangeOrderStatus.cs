@@ -63,14 +63,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
 
     public Task<Results<Ok<OrderResponse>, ProblemHttpResult>> RejectAsync(Caller caller, string id, RejectOrderRequest request, CancellationToken cancellationToken)
     {
-        if (!FulfilmentNames.TryParse(request.Reason, out RejectionReason reason))
-        {
-            return Task.FromResult<Results<Ok<OrderResponse>, ProblemHttpResult>>(
-                Problems.Validation("reason", "Must be one of: " + string.Join(", ", FulfilmentNames.RejectionReasons) + "."));
-        }
+        var known = FulfilmentNames.TryParse(request.Reason, out RejectionReason reason);
         IReadOnlyList<RejectionLine>? lines = request.Lines?.Select(l => l!).ToArray();
         return HandleAsync(caller, id, Party.ThreePl, (order, now) => order.Reject(reason, request.Message, lines, now), cancellationToken,
-            order => Rejection.Validate(order, request.Message, request.Lines), grows: true);
+            order => known ? Rejection.Validate(order, request.Message, request.Lines) : ReasonError(FulfilmentNames.RejectionReasons), grows: true);
     }
 
     /// <summary>
@@ -79,17 +75,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
     /// </summary>
     public async Task<Results<Created<HoldResponse>, ProblemHttpResult>> PlaceHoldAsync(Caller caller, string id, PlaceHoldRequest request, CancellationToken cancellationToken)
     {
-        if (!FulfilmentNames.TryParse(request.Reason, out HoldReason reason))
-        {
-            return Problems.Validation("reason", "Must be one of: " + string.Join(", ", FulfilmentNames.HoldReasons) + ".");
-        }
-        var noteErrors = Hold.Validate(request.Note);
-        if (noteErrors.Count > 0)
-        {
-            return Problems.Validation(noteErrors);
-        }
+        var known = FulfilmentNames.TryParse(request.Reason, out HoldReason reason);
         var holdId = Identifier.New(Hold.IdPrefix);
-        var result = await RunAsync(caller, id, null, (party, order, now) => order.PlaceHold(holdId, reason, request.Note, party, now), null, true, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(caller, id, null, (party, order, now) => order.PlaceHold(holdId, reason, request.Note, party, now),
+            _ => known ? Hold.Validate(request.Note) : ReasonError(FulfilmentNames.HoldReasons), true, cancellationToken).ConfigureAwait(false);
         if (result.Problem is { } problem)
         {
             return problem;
@@ -103,6 +92,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
     }
 
+    private static Dictionary<string, string[]> ReasonError(IEnumerable<string> reasons) =>
+        new() { ["reason"] = ["Must be one of: " + string.Join(", ", reasons) + "."] };
+
+    /// <summary>Access is checked before input, so an outsider learns nothing from a validation answer.</summary>
     private async Task<(Order? Order, ProblemHttpResult? Problem)> RunAsync(
         Caller caller,
         string id,
