@@ -108,9 +108,9 @@ try {
   show('settings version', settings.version);
   show('signing secret (shown once)', `${secret.slice(0, 12)}…`);
 
-  step(7, 'The merchant submits three orders; routing hands them to the 3PL');
+  step(7, 'The merchant submits four orders; routing hands them to the 3PL');
   const orders = [];
-  for (const n of [1, 2, 3]) {
+  for (const n of [1, 2, 3, 4]) {
     const order = await api('POST', '/v1/orders', merchant.apiKey, {
       externalId: `demo-${run}-${n}`,
       lines: [{ sku: `SOCK-${n}`, quantity: n, name: `Socks #${n}` }],
@@ -124,24 +124,51 @@ try {
   const seen = await api('GET', '/v1/orders?status=awaiting_shipment', threePl.apiKey);
   show('3PL sees awaiting shipment', seen.items.filter((o) => orders.some((x) => x.id === o.id)).map((o) => `${o.externalId} (internalCustomerId ${o.internalCustomerId}, notes "${o.notes ?? ''}")`));
 
-  step(8, 'The 3PL starts and ships order 1 (the merchant is notified, the order fee is billed)');
+  step(8, 'The 3PL accepts order 1, starts and ships it (the merchant is notified, the order fee is billed)');
+  const accepted = await api('POST', `/v1/orders/${orders[0].id}/accept`, threePl.apiKey);
+  show('order 1 request', `${accepted.fulfillmentRequest.status} at ${accepted.fulfillmentRequest.acceptedAt}`);
   await api('POST', `/v1/orders/${orders[0].id}/start`, threePl.apiKey);
   const shipped = await api('POST', `/v1/orders/${orders[0].id}/ship`, threePl.apiKey, { carrier: 'DHL', service: 'Paket', trackingNumber: `00340434${run}` });
   show('order 1', `${shipped.status}, ${shipped.shipment.carrier} ${shipped.shipment.trackingNumber}`);
 
-  step(9, 'The merchant disconnects: the two unstarted orders come back to it, the shipped one stays');
+  step(9, 'Order 3 (3 units): the merchant holds it, releases it, and the 3PL ships 1 unit now and 2 later');
+  const hold = await api('POST', `/v1/orders/${orders[2].id}/holds`, merchant.apiKey, { reason: 'awaiting_payment', note: 'Card declined, retrying' });
+  show('hold', `${hold.id} ${hold.reason} placed by ${hold.placedBy}`);
+  const blocked = await fetch(`${base}/v1/orders/${orders[2].id}/ship`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${threePl.apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ carrier: 'DHL', service: 'Paket', trackingNumber: `HELD${run}` }),
+  });
+  show('shipping while held', `${blocked.status} ${(await blocked.json()).code}`);
+  await api('POST', `/v1/orders/${orders[2].id}/holds/${hold.id}/release`, merchant.apiKey);
+  const sku = orders[2].lines[0].sku;
+  const first = await api('POST', `/v1/orders/${orders[2].id}/ship`, threePl.apiKey, { carrier: 'DHL', service: 'Paket', trackingNumber: `SPLIT1${run}`, lines: [{ sku, quantity: 1 }] });
+  show('after the first parcel', `${first.status}, ${first.lines[0].quantityShipped} of ${first.lines[0].quantity} shipped`);
+  const again = await api('POST', `/v1/orders/${orders[2].id}/ship`, threePl.apiKey, { carrier: 'DHL', service: 'Paket', trackingNumber: `SPLIT1${run}`, lines: [{ sku, quantity: 1 }] });
+  show('the same parcel sent again', `${again.shipments.length} shipment, version ${again.version} (unchanged)`);
+  const rest = await api('POST', `/v1/orders/${orders[2].id}/ship`, threePl.apiKey, { carrier: 'UPS', service: 'Standard', trackingNumber: `SPLIT2${run}` });
+  show('after the second parcel', `${rest.status}, shipments ${rest.shipments.map((x) => `${x.trackingNumber}×${x.lines[0].quantity}`).join(', ')}`);
+
+  step(10, 'The 3PL rejects order 4: it goes back to the merchant with the reason (no other 3PL to route it to)');
+  const rejected = await api('POST', `/v1/orders/${orders[3].id}/reject`, threePl.apiKey, {
+    reason: 'inventory_out_of_stock', message: 'Back in March', lines: [{ sku: orders[3].lines[0].sku, message: 'sold out' }],
+  });
+  const rejection = rejected.rejections[0];
+  show('order 4', `${rejected.status} connection=${rejected.connectionId}, rejected: ${rejection.reason} "${rejection.message}"`);
+
+  step(11, 'The merchant disconnects: the unstarted order 2 comes back to it, the shipped ones stay');
   await api('POST', `/v1/connections/${invited.id}/disconnect`, merchant.apiKey);
   await eventually('the hand-back', async () => {
-    const states = await Promise.all(orders.slice(1).map((o) => api('GET', `/v1/orders/${o.id}`, merchant.apiKey)));
-    return states.every((o) => o.status === 'open' && o.connectionId === null);
+    const state = await api('GET', `/v1/orders/${orders[1].id}`, merchant.apiKey);
+    return state.status === 'open' && state.connectionId === null;
   });
   for (const o of orders) {
     const now = await api('GET', `/v1/orders/${o.id}`, merchant.apiKey);
     show(o.externalId, `${now.status} connection=${now.connectionId}`);
   }
 
-  step(10, 'Every webhook the 3PL received for this client');
-  await eventually('the hand-back webhooks', () => received.filter((r) => r.event.type === 'order.handed_back').length >= 2, 30000);
+  step(12, 'Every webhook the 3PL received for this client');
+  await eventually('the hand-back webhook', () => received.filter((r) => r.event.type === 'order.handed_back').length >= 1, 30000);
   await sleep(500);
   const bad = received.filter((r) => !r.verified);
   show('received', `${received.length} webhooks, ${received.length - bad.length} verified`);
@@ -149,7 +176,7 @@ try {
   show('by type', types);
   if (bad.length > 0) throw new Error('Some webhooks did not verify.');
 
-  step(11, 'The audit trail of the connection, newest first');
+  step(13, 'The audit trail of the connection, newest first');
   const audit = await api('GET', `/v1/audit-events?connectionId=${invited.id}&limit=20`, threePl.apiKey);
   for (const e of audit.items.slice(0, 8)) console.log(`   ${e.at}  ${e.summary}`);
   console.log('\nDone. Everything above ran against your local app; its data stays in .data/ (delete it to start over).');
