@@ -29,7 +29,7 @@ public sealed class QueueTriggerTests(AzuriteFixture azurite)
 
         // Only a decoded body yields the order id; base64 text handed to the handler would fail to parse.
         await Eventually.True(
-            () => Task.FromResult(logs.Entries.Any(e => e.Message.Contains($"Order {orderId} is not a shipped", StringComparison.Ordinal))),
+            () => Task.FromResult(logs.Entries.Any(e => e.Message.Contains($"Order {orderId} has no shipment", StringComparison.Ordinal))),
             "the billing function to read the order id");
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
         Assert.Equal(0, await Queue(app, RecordUsageMessage.Queue + "-poison").ApproximateCountAsync());
