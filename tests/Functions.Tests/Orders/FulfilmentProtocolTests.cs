@@ -178,6 +178,38 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task After_a_partial_shipment_cancelling_asks_for_the_rest_and_deactivation_leaves_the_order_with_the_3pl()
+    {
+        using var app = new TestApp(azurite);
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var connection = await Connect.ActiveAsync(app, threePl, merchant);
+        using var shop = app.WithKey(merchant.ApiKey);
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var split = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("part-1")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var kept = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("part-2")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var unstarted = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("part-3")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        foreach (var id in new[] { split, kept, unstarted })
+        {
+            await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+        }
+        var one = new { carrier = "DHL", service = "Paket", trackingNumber = "P-1", lines = new[] { new { sku = "A-1", quantity = 1 } } };
+        await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{split}/ship", one), HttpStatusCode.OK);
+        await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{kept}/ship", one with { trackingNumber = "P-2" }), HttpStatusCode.OK);
+
+        Assert.Equal("cancellation_requested", (await ApiAssert.Json(await shop.PostAsync($"/v1/orders/{split}/cancel", null), HttpStatusCode.OK)).GetProperty("status").GetString());
+        var cancelled = await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{split}/cancellation/accept", null), HttpStatusCode.OK);
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.Equal(1, cancelled.GetProperty("lines")[0].GetProperty("quantityShipped").GetInt32());
+        await ApiAssert.Problem(await tpl.PostAsJsonAsync($"/v1/orders/{split}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "P-3" }), HttpStatusCode.Conflict, "invalid_transition");
+
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{connection}/deactivate", null), HttpStatusCode.OK);
+        await WaitForStatusAsync(shop, unstarted, "open");
+        var stays = await GetAsync(tpl, kept);
+        Assert.Equal(("partially_shipped", connection), (stays.GetProperty("status").GetString(), stays.GetProperty("connectionId").GetString()));
+    }
+
+    [Fact]
     public async Task Another_tenant_gets_404_and_a_key_without_the_sides_write_permission_gets_403()
     {
         using var app = new TestApp(azurite);
