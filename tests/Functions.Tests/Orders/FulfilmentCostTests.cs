@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static ThreePL.Functions.Tests.Orders.OrderTestKit;
+
+namespace ThreePL.Functions.Tests.Orders;
+
+/// <summary>
+/// The storage operations of the common fulfilment path after routing, per order, counted like
+/// <see cref="OrderScaleTests"/>: an explicit accept then a whole shipment, and a whole shipment alone (which
+/// accepts implicitly), each with its usage line, events and both safety nets. docs/orders-storage.md has the figures.
+/// </summary>
+[Collection("azurite")]
+public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    /// <summary>The documented bounds per order, with a little room for rare retries.</summary>
+    private const double MaxTableOperationsShipOnly = 21;
+    private const double MaxTableOperationsAcceptAndShip = 38;
+
+    [Fact]
+    public async Task Accept_and_ship_whole_stay_within_their_storage_budget()
+    {
+        const int n = 30;
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02" }, s => s.AddSingleton(new StoragePolicy(counter)));
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        await Connect.ActiveAsync(app, threePl, merchant);
+        using var shop = app.WithKey(merchant.ApiKey);
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var ids = new List<string>();
+        for (var i = 0; i < 2 * n; i++)
+        {
+            ids.Add((await SubmitAsync(shop, $"cost-{i}")).GetProperty("id").GetString()!);
+        }
+        foreach (var id in ids)
+        {
+            await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+        }
+
+        var acceptAndShip = await MeasureAsync(counter, async () =>
+        {
+            foreach (var id in ids.Take(n))
+            {
+                await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{id}/accept", null), HttpStatusCode.OK);
+                await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T-" + id }), HttpStatusCode.OK);
+            }
+        });
+        var shipOnly = await MeasureAsync(counter, async () =>
+        {
+            foreach (var id in ids.Skip(n))
+            {
+                await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T-" + id }), HttpStatusCode.OK);
+            }
+        });
+
+        Report("accept + ship whole", acceptAndShip, n);
+        Report("ship whole (implicit accept)", shipOnly, n);
+        Assert.InRange(Table(acceptAndShip) / n, 1, MaxTableOperationsAcceptAndShip);
+        Assert.InRange(Table(shipOnly) / n, 1, MaxTableOperationsShipOnly);
+    }
+
+    private static double Table(IReadOnlyDictionary<string, long> counts) => counts.Where(c => c.Key.StartsWith("table", StringComparison.Ordinal)).Sum(c => c.Value);
+
+    private void Report(string what, IReadOnlyDictionary<string, long> counts, int n)
+    {
+        output.WriteLine($"{what}: {Table(counts) / n:F2} table operations per order");
+        foreach (var (kind, count) in counts.OrderBy(c => c.Key))
+        {
+            output.WriteLine($"  {kind}: {(double)count / n:F2} per order");
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> and counts until the safety nets, billing and events settle.</summary>
+    private static async Task<IReadOnlyDictionary<string, long>> MeasureAsync(StorageOperationCounter counter, Func<Task> work)
+    {
+        await SettleAsync(counter);
+        counter.Reset();
+        await work();
+        await SettleAsync(counter);
+        return counter.Snapshot();
+    }
+
+    private static async Task SettleAsync(StorageOperationCounter counter)
+    {
+        long last = -1;
+        await Eventually.True(async () =>
+        {
+            await Task.Delay(4000);
+            var now = counter.TableOperations + counter.Get("queue-send") + counter.Get("queue-delete");
+            var settled = now == last;
+            last = now;
+            return settled;
+        }, "storage operations to settle", TimeSpan.FromMinutes(5));
+    }
+}
