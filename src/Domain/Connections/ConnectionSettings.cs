@@ -192,8 +192,9 @@ public sealed record ConnectionSettings
         {
             duration = XmlConvert.ToTimeSpan(value);
         }
-        catch (OverflowException)
+        catch (Exception ex) when (ex is OverflowException or FormatException)
         {
+            // The pattern already matched, so only a number too large for a TimeSpan gets here.
             duration = TimeSpan.MaxValue;
         }
         if (duration < AcceptWithinMin || duration > AcceptWithinMax)

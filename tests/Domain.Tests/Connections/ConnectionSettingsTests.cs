@@ -178,4 +178,55 @@ public class ConnectionSettingsTests
         Assert.Throws<InvalidOperationException>(() => ConnectionSettings.Restore(s.ToState() with { WebhookUrl = "ftp://x" }));
         Assert.Throws<InvalidOperationException>(() => ConnectionSettings.Restore(s.ToState() with { InternalCustomerId = new string('x', 65) }));
     }
+
+    [Theory]
+    [InlineData("PT5M", 5 * 60)]
+    [InlineData("PT4H", 4 * 3600)]
+    [InlineData("P1DT30M", 24 * 3600 + 30 * 60)]
+    [InlineData("P30D", 30 * 24 * 3600)]
+    [InlineData("PT300S", 300)]
+    public void AcceptWithin_takes_an_iso_8601_duration_between_5_minutes_and_30_days(string value, int seconds)
+    {
+        var outcome = Defaults.Apply(new ConnectionSettingsChange(AcceptWithin: value));
+
+        Assert.True(outcome.Changed);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), outcome.Settings.AcceptWithin);
+        Assert.Equal(outcome.Settings.AcceptWithin, ConnectionSettings.Restore(outcome.Settings.ToState()).AcceptWithin);
+        Assert.Equal(outcome.Settings.AcceptWithin, Domain.Orders.Delegation.From(Common.ConnectionId.New(), outcome.Settings).AcceptWithin);
+    }
+
+    [Theory]
+    [InlineData("PT4M59S")]
+    [InlineData("P30DT1S")]
+    [InlineData("P1M")]
+    [InlineData("P1Y")]
+    [InlineData("PT")]
+    [InlineData("P")]
+    [InlineData("4h")]
+    [InlineData("-PT4H")]
+    [InlineData("P99999999999999D")]
+    public void AcceptWithin_refuses_other_values(string value)
+    {
+        var outcome = Defaults.Apply(new ConnectionSettingsChange(AcceptWithin: value));
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(["acceptWithin"], outcome.Errors.Keys);
+        Assert.Null(outcome.Settings.AcceptWithin);
+    }
+
+    [Fact]
+    public void AcceptWithin_is_off_by_default_and_an_empty_string_switches_it_off()
+    {
+        Assert.Null(Defaults.AcceptWithin);
+        var on = Defaults.Apply(new ConnectionSettingsChange(AcceptWithin: "PT4H")).Settings;
+
+        var off = on.Apply(new ConnectionSettingsChange(AcceptWithin: ""));
+        var same = on.Apply(new ConnectionSettingsChange(AcceptWithin: "PT240M"));
+
+        Assert.True(off.Changed);
+        Assert.Null(off.Settings.AcceptWithin);
+        Assert.False(same.Changed);
+        Assert.Equal("PT4H", ConnectionSettings.FormatDuration(on.AcceptWithin!.Value));
+        Assert.Throws<InvalidOperationException>(() => ConnectionSettings.Restore(on.ToState() with { AcceptWithin = TimeSpan.FromMinutes(1) }));
+    }
 }
