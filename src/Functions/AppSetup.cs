@@ -49,6 +49,7 @@ public static class AppSetup
         services.AddSingleton<RequestBody>();
         services.AddSingleton<HttpApi>();
         services.AddSingleton<AccountStore>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<IConnectionMembership, ConnectionMembership>();
         services.AddSingleton<CreateAccount>();
