@@ -15,7 +15,7 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
 {
     public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken)
     {
-        var rules = await routing.GetRulesAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
+        var rules = await routing.GetRulesForRoutingAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
         var cache = new Dictionary<ConnectionId, StoredConnection?>();
         foreach (var rule in rules.Rules)
         {
