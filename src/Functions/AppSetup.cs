@@ -96,10 +96,14 @@ public static class AppSetup
         services.AddSingleton<CreateWebhookEndpoint>();
         services.AddSingleton<ManageWebhookEndpoints>();
         services.AddSingleton<ListWebhookDeliveries>();
+        services.AddSingleton<Events.EventFeed>();
+        services.AddSingleton<Events.ListEvents>();
         services.AddSingleton<RetryWebhookDelivery>();
 
         services.AddSingleton(OrderOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderStore>();
+        services.AddSingleton(ReconciliationOptions.FromConfiguration(configuration));
+        services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();
         services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
         services.AddSingleton<OrderCommands>();

@@ -24,7 +24,7 @@ public sealed class StorageLayout(
     public const string ReadinessQueue = "readiness";
 
     public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookStore.TableName, Orders.OrderStore.TableName,
-        Inventory.InventoryStore.TableName, Billing.UsageStore.TableName, SupportTickets.SupportTicketStore.TableName];
+        Inventory.InventoryStore.TableName, Billing.UsageStore.TableName, SupportTickets.SupportTicketStore.TableName, Events.EventFeed.TableName];
 
     private static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _stopping = new();
