@@ -4,6 +4,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
@@ -316,5 +320,50 @@ public sealed class ReconciliationTests(AzuriteFixture azurite)
         Assert.Empty((await ChangedAsync(shop, after)).Items);
         Assert.Contains(id, (await ApiAssert.Json(await shop.GetAsync($"/v1/orders?updatedSince={before.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss}z"), HttpStatusCode.OK))
             .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+    }
+
+    /// <summary>A clock that moves on by <paramref name="step"/> every time it is read: every write looks that slow.</summary>
+    private sealed class SteppingTime(DateTimeOffset start, TimeSpan step) : TimeProvider
+    {
+        private long _reads;
+
+        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _reads));
+    }
+
+    [Fact]
+    public async Task A_change_row_stored_later_than_the_write_bound_moves_to_a_fresh_time_and_stays_the_only_one()
+    {
+        using var app = new TestApp(azurite, Settings());
+        var store = new OrderStore(app.Services.GetRequiredService<TableServiceClient>(), app.Services.GetRequiredService<StorageNames>());
+        var options = new ReconciliationOptions { SettleWindow = Settle };
+        var partition = "m|test-" + Guid.NewGuid().ToString("N");
+        const string orderId = "ord_aaaaaaaaaaaaaaaaaaaa";
+        var updatedAt = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
+        TableEntity Projection(long version, DateTimeOffset at) => new(partition, orderId) { ["OrderId"] = orderId, ["Version"] = version, ["UpdatedAt"] = at };
+        async Task<List<TableEntity>> ChangeRowsAsync()
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var row in store.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {OrderChangeFeed.ChangePrefix}")))
+            {
+                rows.Add(row);
+            }
+            return rows;
+        }
+
+        // Each clock read is 2 s after the previous one, so every write overruns the 1 s bound: the row is keyed no
+        // earlier than 0.5 s before the write (at +1.5 s), then moved three times (+6 s, +10 s, +14 s).
+        await new OrderChangeFeed(store, options, new SteppingTime(updatedAt, TimeSpan.FromSeconds(2))).WriteAsync(Projection(1, updatedAt), null, CancellationToken.None);
+        var moved = Assert.Single(await ChangeRowsAsync());
+        Assert.Equal(TimeKeyedFeed.RowKey(OrderChangeFeed.ChangePrefix, updatedAt.AddSeconds(14), orderId), moved.RowKey);
+        Assert.Equal(1, moved.GetInt64("Version"));
+        var listRow = (await store.Table.GetEntityAsync<TableEntity>(partition, orderId)).Value;
+        Assert.Equal(moved.RowKey, listRow.GetString("FeedKeys"));
+
+        // A timely write keys the next version at its updatedAt and removes the previous change row in the same transaction.
+        var next = updatedAt.AddMinutes(1);
+        await new OrderChangeFeed(store, options, new SteppingTime(next, TimeSpan.FromMilliseconds(10))).WriteAsync(Projection(2, next), listRow, CancellationToken.None);
+        var current = Assert.Single(await ChangeRowsAsync());
+        Assert.Equal(TimeKeyedFeed.RowKey(OrderChangeFeed.ChangePrefix, next, orderId), current.RowKey);
+        Assert.Equal(2, current.GetInt64("Version"));
     }
 }
