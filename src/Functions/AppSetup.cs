@@ -49,6 +49,7 @@ public static class AppSetup
         services.AddSingleton<RequestBody>();
         services.AddSingleton<HttpApi>();
         services.AddSingleton<AccountStore>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<IConnectionMembership, ConnectionMembership>();
         services.AddSingleton<CreateAccount>();
@@ -91,7 +92,15 @@ public static class AppSetup
         services.AddSingleton(WebhookOptions.FromConfiguration(configuration));
         WebhookSender.Configure(services);
         services.AddSingleton<WebhookSender>();
-        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<LocalChanges>();
+        services.AddSingleton<WebhookTable>();
+        services.AddSingleton<WebhookEndpointStore>();
+        services.AddSingleton<DestinationHealthStore>();
+        services.AddSingleton<WebhookDeliveryStore>();
+        services.AddSingleton<WebhookTargets>();
+        services.AddSingleton<RetryPolicy>();
+        services.AddSingleton<DeliveryQueue>();
+        services.AddSingleton<WebhookAttempts>();
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<CreateWebhookEndpoint>();
         services.AddSingleton<ManageWebhookEndpoints>();

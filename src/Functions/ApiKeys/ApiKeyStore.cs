@@ -13,7 +13,7 @@ namespace ThreePL.Functions.ApiKeys;
 /// RowKey <c>key|{keyId}</c>: listing an account's keys is a single-partition range query and no key can
 /// ever be read through another account's id.
 /// </summary>
-public sealed class ApiKeyStore(AccountStore accounts)
+public sealed class ApiKeyStore(AccountStore accounts, ApiKeyCache cache)
 {
     private const string RowPrefix = "key|";
 
@@ -41,13 +41,23 @@ public sealed class ApiKeyStore(AccountStore accounts)
             [new(TableTransactionActionType.Add, ToEntity(key)), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
 
     /// <summary>Replaces the key if it is unchanged since <paramref name="etag"/>; a 412 surfaces to the caller.</summary>
-    public async Task UpdateAsync(ApiKeyRecord key, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
+    public async Task UpdateAsync(ApiKeyRecord key, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
         await accounts.Table.CommitAsync(
             [new(TableTransactionActionType.UpdateReplace, ToEntity(key), etag), audit.ToAction(key.AccountId.Value)], cancellationToken).ConfigureAwait(false);
+        cache.Forget(key.AccountId, key.Id);
+    }
 
-    public async Task DeleteAsync(AccountId account, ApiKeyId id, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default) =>
+    public async Task DeleteAsync(AccountId account, ApiKeyId id, ETag etag, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
         await accounts.Table.CommitAsync(
             [new(TableTransactionActionType.Delete, new TableEntity(account.Value, RowKey(id)), etag), audit.ToAction(account.Value)], cancellationToken).ConfigureAwait(false);
+        cache.Forget(account, id);
+    }
+
+    /// <summary>The key as authentication sees it: through <see cref="ApiKeyCache"/>, at most its lifetime old.</summary>
+    public Task<ApiKeyRecord?> GetForAuthenticationAsync(AccountId account, ApiKeyId id, CancellationToken cancellationToken) =>
+        cache.GetAsync(account, id, async token => await GetAsync(account, id, token).ConfigureAwait(false) is { } found ? found.Key : null, cancellationToken);
 
     /// <summary>
     /// Records use without touching anything else. A merge with <c>If-Match: *</c> never resurrects a key
@@ -59,6 +69,7 @@ public sealed class ApiKeyStore(AccountStore accounts)
         {
             var entity = new TableEntity(account.Value, RowKey(id)) { ["LastUsedAt"] = usedAt };
             await accounts.Table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            cache.Touched(account, id, usedAt);
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
         {

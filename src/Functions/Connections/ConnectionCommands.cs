@@ -27,7 +27,7 @@ public sealed record ConnectionCommandResult(StoredConnection? Connection, Domai
 /// Runs a command against one connection through <see cref="OptimisticCommand"/>: read, decide (pure), commit the
 /// row with its audit and outbox rows under the read ETag, relay.
 /// </summary>
-public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, TimeProvider time)
+public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, LocalChanges changes, TimeProvider time)
 {
     public async Task<ConnectionCommandResult> RunAsync(
         ConnectionId id,
@@ -51,6 +51,7 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Tim
             await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false);
         }
         var etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
+        changes.Connection(id);
         await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false);
         return decision.Updated with { ETag = etag };
     }

@@ -84,8 +84,8 @@ public sealed class Authenticator(
         {
             return null;
         }
-        var found = await keys.GetAsync(accountId, keyId, cancellationToken).ConfigureAwait(false);
-        if (found is not { Key: var key } || !ApiKeySecret.Matches(secret, key.SecretHash) || !key.Enabled)
+        var key = await keys.GetForAuthenticationAsync(accountId, keyId, cancellationToken).ConfigureAwait(false);
+        if (key is null || !ApiKeySecret.Matches(secret, key.SecretHash) || !key.Enabled)
         {
             return null;
         }

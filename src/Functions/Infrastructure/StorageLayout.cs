@@ -23,7 +23,7 @@ public sealed class StorageLayout(
     /// <summary>A queue that no function reads: readiness asks its length as the cheapest queue call.</summary>
     public const string ReadinessQueue = "readiness";
 
-    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookStore.TableName, Orders.OrderStore.TableName,
+    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookTable.TableName, Orders.OrderStore.TableName,
         Inventory.InventoryStore.TableName, Billing.UsageStore.TableName, SupportTickets.SupportTicketStore.TableName, Events.EventFeed.TableName];
 
     private static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(10);

@@ -81,6 +81,17 @@ public sealed class Outbox(
         }
     }
 
+    /// <summary>Relays a command's rows now; a failure is thrown (the caller's message comes back and recovers).</summary>
+    public Task RelayNowAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken) =>
+        messages.Count == 0 ? Task.CompletedTask : RelayAsync(tables.GetTableClient(names.Table(table)), partitionKey, messages, cancellationToken);
+
+    /// <summary>
+    /// Sends a message without an outbox row, for a message that goes out before the state it refers to is
+    /// written and whose consumer tolerates state that never committed.
+    /// </summary>
+    public Task SendAsync(OutboxMessage message, CancellationToken cancellationToken) =>
+        queues.GetQueueClient(names.Queue(message.Queue)).SendAfterAsync(message.Body, message.Delay, cancellationToken: cancellationToken);
+
     /// <summary>Re-drives whatever outbox rows a partition still holds (the safety net's work).</summary>
     public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {

@@ -16,21 +16,46 @@ public sealed record OrderCommandResult(StoredOrder? Order, DomainError? Error, 
 public sealed record OrderDecision(StoredOrder Updated, IReadOnlyList<OrderEvent> Events);
 
 /// <summary>
-/// Runs a command against one order through <see cref="OptimisticCommand"/>: read, decide (pure), arm the outbox
-/// safety net, commit the row with its history and outbox rows under the read ETag, relay, then sync the list rows.
+/// What finishes a command's work if the process dies right after its commit (the outbox relay and the list rows).
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, TimeProvider time, ILogger<OrderCommands> logger)
+public enum OrderRecovery
 {
+    /// <summary>The command arms the outbox safety net before it commits (HTTP commands: nothing else would come back).</summary>
+    SafetyNet,
+
+    /// <summary>
+    /// The command runs inside a queue function whose message is deleted only when the function returns: a failure
+    /// after the commit is thrown, the message comes back, and its handler finishes the work. No safety net is armed,
+    /// which saves a send, a receive, a delete and the re-drive's reads on every such command.
+    /// </summary>
+    MessageRedelivery,
+}
+
+/// <summary>
+/// Runs a command against one order through <see cref="OptimisticCommand"/>: read, decide (pure), commit the row with
+/// its history and outbox rows under the read ETag, relay, then sync the list rows; see <see cref="OrderRecovery"/>
+/// for what repairs a crash after the commit.
+/// </summary>
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, OutboxOptions outboxOptions, TimeProvider time, ILogger<OrderCommands> logger)
+{
+    /// <param name="id">The order.</param>
+    /// <param name="decide">The decision on the order as read.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <param name="recovery">What repairs a crash after the commit.</param>
+    /// <param name="alreadyRead">The order as the caller just read it, used for the first attempt instead of a second read.</param>
     public async Task<OrderCommandResult> RunAsync(
         OrderId id,
         Func<StoredOrder, DateTimeOffset, (OrderDecision? Decision, DomainError? Error)> decide,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        OrderRecovery recovery = OrderRecovery.SafetyNet,
+        StoredOrder? alreadyRead = null)
     {
+        var first = alreadyRead;
         var outcome = await OptimisticCommand.RunAsync<StoredOrder, OrderDecision>(
-            token => store.GetAsync(id, token),
+            token => Interlocked.Exchange(ref first, null) is { } read ? Task.FromResult<StoredOrder?>(read) : store.GetAsync(id, token),
             current => decide(current, time.GetUtcNow()),
             decision => decision.Events.Count > 0,
-            CommitAsync,
+            (decision, token) => CommitAsync(decision, recovery, token),
             cancellationToken).ConfigureAwait(false);
         return new OrderCommandResult(outcome.Stored, outcome.Error, outcome.Changed);
     }
@@ -57,13 +82,18 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             return (new OrderDecision(updated, outcome.Events), null);
         }, cancellationToken);
 
-    /// <summary>Creates a new order; returns the existing one (not created) when the external id was seen before.</summary>
+    /// <summary>
+    /// Creates a new order; returns the existing one (not created) when the external id was seen before. The routing
+    /// request is sent before the order is written, so no outbox row, relay or safety net is needed: if the insert
+    /// never happens, routing finds no order and lets the message go (<see cref="RouteOrderFunction"/>); if the
+    /// process dies after the insert, the message is already on its way. The merchant's list row is written here
+    /// and, should this process die first, by routing.
+    /// </summary>
     public async Task<(StoredOrder Order, bool Created)> CreateAsync(Order order, OrderReceived received, CancellationToken cancellationToken)
     {
         var stored = new StoredOrder(order, null, [], default);
-        var messages = OrderMessages.For(stored, [received], _ => null);
-        await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
-        var etag = await store.TryCreateAsync(stored, [received], messages, cancellationToken).ConfigureAwait(false);
+        await outbox.SendAsync(OrderMessages.RoutingRequest(received), cancellationToken).ConfigureAwait(false);
+        var etag = await store.TryCreateAsync(stored, [received], [], cancellationToken).ConfigureAwait(false);
         if (etag is null)
         {
             var existing = await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false)
@@ -71,11 +101,21 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             return (existing, false);
         }
         stored = stored with { ETag = etag.Value };
-        await AfterCommitAsync(stored, messages, expectNew: true, cancellationToken).ConfigureAwait(false);
+        await AfterCommitAsync(stored, [], expectNew: true, OrderRecovery.SafetyNet, cancellationToken).ConfigureAwait(false);
         return (stored, true);
     }
 
-    private async Task<StoredOrder> CommitAsync(OrderDecision decision, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finishes the work of a command whose queue message came back (<see cref="OrderRecovery.MessageRedelivery"/>):
+    /// relays whatever outbox rows the order still holds and brings its list rows in line. Idempotent.
+    /// </summary>
+    public async Task RecoverAsync(StoredOrder stored, CancellationToken cancellationToken)
+    {
+        await outbox.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
+        await index.SyncAsync(stored, expectNew: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StoredOrder> CommitAsync(OrderDecision decision, OrderRecovery recovery, CancellationToken cancellationToken)
     {
         var updated = decision.Updated;
         var order = updated.Order;
@@ -83,19 +123,33 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             e.ConnectionId is not { } connection ? null
             : connection == order.ConnectionId ? updated.ThreePlAccountId?.Value
             : updated.Released.FirstOrDefault(r => r.ConnectionId == connection)?.ThreePlAccountId.Value);
-        await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
+        if (recovery == OrderRecovery.SafetyNet)
+        {
+            await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
+        }
         var etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
         var committed = updated with { ETag = etag };
-        await AfterCommitAsync(committed, messages, decision.Events.Any(e => e is OrderDelegated), cancellationToken).ConfigureAwait(false);
+        await AfterCommitAsync(committed, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false);
         return committed;
     }
 
     /// <summary>
-    /// Relay and index sync are both repeated by the safety net, so a failure here is logged, not thrown: the
-    /// change is committed and the caller must hear that it was.
+    /// With a safety net armed, relay and index sync are repeated by it, so a failure here is logged, not thrown: the
+    /// change is committed and the caller must hear that it was. Without one, a failure is thrown so the message
+    /// that carried the command comes back and its handler recovers.
     /// </summary>
-    private async Task AfterCommitAsync(StoredOrder committed, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, CancellationToken cancellationToken)
+    private async Task AfterCommitAsync(StoredOrder committed, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
     {
+        if (recovery == OrderRecovery.MessageRedelivery)
+        {
+            if (!outboxOptions.RelayInline)
+            {
+                throw new ProcessDiedAfterCommitException(committed.Order.Id);
+            }
+            await outbox.RelayNowAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
+            await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         await outbox.RelayAfterCommitAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -107,3 +161,10 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         }
     }
 }
+
+/// <summary>
+/// Thrown right after a commit by an app composed to die there (<see cref="OutboxOptions.RelayInline"/> off, tests
+/// only): for a command carried by a queue message, dying means the message is not deleted and comes back.
+/// </summary>
+public sealed class ProcessDiedAfterCommitException(OrderId id)
+    : Exception($"Order {id}: the app is composed to stop right after each commit; the message will come back.");

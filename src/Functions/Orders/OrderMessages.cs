@@ -10,6 +10,12 @@ public static class OrderMessages
     public const string RoutingQueue = "order-routing";
     public const string HandbackQueue = "order-handbacks";
 
+    /// <summary>The routing request for a received order.</summary>
+    public static OutboxMessage RoutingRequest(OrderReceived received) => new(
+        "rte_" + Outbox.NewId(received.OccurredAt),
+        RoutingQueue,
+        JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version, received.OccurredAt), EventEnvelope.Json));
+
     /// <param name="stored">The order after the change.</param>
     /// <param name="events">What happened.</param>
     /// <param name="threePlOf">The 3PL account of a connection the events name (for a hand-back, the previous one).</param>
@@ -18,12 +24,6 @@ public static class OrderMessages
         var messages = new List<OutboxMessage>();
         foreach (var @event in events)
         {
-            if (@event is OrderReceived received)
-            {
-                var body = JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version), EventEnvelope.Json);
-                messages.Add(new OutboxMessage("rte_" + Outbox.NewId(received.OccurredAt), RoutingQueue, body));
-                continue;
-            }
             if (@event is OrderShipped)
             {
                 messages.Add(Billing.RecordUsageMessage.For(stored.Order.Id));
@@ -51,5 +51,8 @@ public static class OrderMessages
     }
 }
 
-/// <summary>Asks routing to place an order; <see cref="Version"/> is the order version it was received at.</summary>
-public sealed record RouteOrderMessage(string OrderId, long Version);
+/// <summary>
+/// Asks routing to place an order; <see cref="Version"/> is the order version it was received at,
+/// <see cref="ReceivedAt"/> when intake sent it (before the order was written: see <see cref="OrderCommands.CreateAsync"/>).
+/// </summary>
+public sealed record RouteOrderMessage(string OrderId, long Version, DateTimeOffset ReceivedAt);

@@ -15,7 +15,7 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
 {
     public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken)
     {
-        var rules = await routing.GetRulesAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
+        var rules = await routing.GetRulesForRoutingAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false);
         var cache = new Dictionary<ConnectionId, StoredConnection?>();
         foreach (var rule in rules.Rules)
         {
@@ -61,9 +61,27 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
     /// routing message). After the commit the connection is read again: if it stopped being active meanwhile,
     /// its hand-back may already have run, so the order is handed back here.
     /// </summary>
-    public async Task<OrderCommandResult> DelegateAsync(OrderId orderId, ConnectionId connectionId, AccountId merchant, long? expectedVersion, CancellationToken cancellationToken)
+    /// <param name="orderId">The order.</param>
+    /// <param name="connectionId">The connection to delegate to.</param>
+    /// <param name="merchant">The merchant the order and the connection must belong to.</param>
+    /// <param name="expectedVersion">The order version the caller decided on, or null for "whatever it is now".</param>
+    /// <param name="cancellationToken">Cancels the delegation.</param>
+    /// <param name="recovery">What repairs a crash after the commit.</param>
+    /// <param name="alreadyRead">The order as the caller just read it, to spare a second read.</param>
+    /// <param name="connection">The connection as the caller just read it, to spare a second read.</param>
+    public async Task<OrderCommandResult> DelegateAsync(
+        OrderId orderId,
+        ConnectionId connectionId,
+        AccountId merchant,
+        long? expectedVersion,
+        CancellationToken cancellationToken,
+        OrderRecovery recovery = OrderRecovery.SafetyNet,
+        StoredOrder? alreadyRead = null,
+        StoredConnection? connection = null)
     {
-        var stored = await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        var stored = connection is not null && connection.Connection.Id == connectionId
+            ? connection
+            : await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
         if (stored is null || stored.Connection.MerchantAccountId != merchant)
         {
             return new OrderCommandResult(null, new DomainError(OrderRoutingErrors.NoSuchConnection, "No such connection."), false);
@@ -76,8 +94,11 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
         {
             return Refused(OrderRoutingErrors.ConnectionNotManagingOrders, "The 3PL does not manage this client's orders (manageOrders is off).");
         }
+        // The shipping service never changes on an order, so an order known to name none needs no carrier check.
         var owner = stored.Settings.ShippingRules == SettingsOwner.ThreePl ? stored.Connection.ThreePlAccountId : stored.Connection.MerchantAccountId;
-        var carriers = await routing.GetCarrierAccountsAsync(owner, cancellationToken).ConfigureAwait(false);
+        var carriers = alreadyRead is { Order.ShippingService: null }
+            ? []
+            : await routing.GetCarrierAccountsAsync(owner, cancellationToken).ConfigureAwait(false);
         var delegation = Delegation.From(connectionId, stored.Settings);
         var result = await commands.RunAsync(orderId, (current, now) =>
         {
@@ -99,17 +120,41 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
             return outcome.Succeeded
                 ? (new OrderDecision(current with { ThreePlAccountId = stored.Connection.ThreePlAccountId }, outcome.Events), null)
                 : (null, outcome.Error);
-        }, cancellationToken).ConfigureAwait(false);
-        if (result.Changed && await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is { Connection.Status: not ConnectionStatus.Active })
+        }, cancellationToken, recovery, alreadyRead).ConfigureAwait(false);
+        if (result.Changed && result.Order is { } committed)
         {
-            var handedBack = await commands.TransitionAsync(orderId, (order, now) => order.ConnectionId == connectionId
-                ? order.HandBack(now)
-                : Outcome<OrderEvent>.Failure(OrderErrors.InvalidTransition, "No longer with this connection."), cancellationToken).ConfigureAwait(false);
-            return handedBack.Changed ? handedBack : result;
+            return await HandBackIfDeactivatedAsync(committed, cancellationToken).ConfigureAwait(false) ?? result;
         }
         return result;
 
         static OrderCommandResult Refused(string code, string message) => new(null, new DomainError(code, message), false);
+    }
+
+    /// <summary>
+    /// Finishes routing's work on an order after its message came back: relay, list rows, and the deactivation check
+    /// that follows a delegation. Idempotent.
+    /// </summary>
+    public async Task RecoverAsync(StoredOrder stored, CancellationToken cancellationToken)
+    {
+        await commands.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
+        await HandBackIfDeactivatedAsync(stored, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A connection deactivated or disconnected while an order was being delegated to it may have finished its
+    /// hand-back before the order was there to hand back; this catches that order.
+    /// </summary>
+    private async Task<OrderCommandResult?> HandBackIfDeactivatedAsync(StoredOrder delegated, CancellationToken cancellationToken)
+    {
+        if (delegated.Order is not { Status: OrderStatus.AwaitingShipment, ConnectionId: { } connectionId }
+            || await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is { Connection.Status: ConnectionStatus.Active })
+        {
+            return null;
+        }
+        var handedBack = await commands.TransitionAsync(delegated.Order.Id, (order, now) => order.ConnectionId == connectionId
+            ? order.HandBack(now)
+            : Outcome<OrderEvent>.Failure(OrderErrors.InvalidTransition, "No longer with this connection."), cancellationToken).ConfigureAwait(false);
+        return handedBack.Changed ? handedBack : null;
     }
 
     private async Task<StoredConnection?> EligibleAsync(string? id, Order order, Dictionary<ConnectionId, StoredConnection?> cache, CancellationToken cancellationToken)

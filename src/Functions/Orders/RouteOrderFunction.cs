@@ -5,12 +5,28 @@ using ThreePL.Functions.Messaging;
 namespace ThreePL.Functions.Orders;
 
 /// <summary>
-/// Routes a newly received order (queue <c>order-routing</c>, sent through the outbox at intake). Idempotent by
-/// the order's version: a re-delivered message finds the order past version 1 and does nothing, so an order
-/// is delegated by routing at most once, and a handed-back order is never routed again by an old message.
+/// Routes a newly received order (queue <c>order-routing</c>). Intake sends the message before it writes the order,
+/// and this function's message is the only thing that finishes a routing commit after a crash, so:
+/// <list type="bullet">
+/// <item>No order yet: intake may still be writing it. The message is sent again, later, until
+/// <see cref="IntakeGrace"/> has passed since intake; an order that never committed is then given up on.</item>
+/// <item>The order is past the version the message names: routing (or the merchant) already acted. A message that
+/// came back (its first run may have died after the commit) finishes that work: relay, list rows, and the
+/// deactivation check of <see cref="OrderRouter.DelegateAsync"/>. Idempotent, so a duplicate does no harm.</item>
+/// <item>Otherwise: choose and delegate. An order is delegated by routing at most once, and a handed-back order is
+/// never routed again by an old message.</item>
+/// </list>
 /// </summary>
-public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILogger<RouteOrderFunction> logger)
+public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Outbox outbox, TimeProvider time, ILogger<RouteOrderFunction> logger)
 {
+    /// <summary>
+    /// Far longer than intake can take between sending the message and writing the order (the storage client's
+    /// retries included), so a slow intake is never mistaken for one that died.
+    /// </summary>
+    public static readonly TimeSpan IntakeGrace = TimeSpan.FromMinutes(30);
+
+    private static readonly TimeSpan MaxRecheckDelay = TimeSpan.FromMinutes(1);
+
     [Function("RouteOrder")]
     public Task RunAsync([QueueTrigger(QueueBinding.Prefix + OrderMessages.RoutingQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
         HandleAsync(QueueDelivery.From(message), cancellationToken);
@@ -25,20 +41,43 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, ILo
             return;
         }
         var stored = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (stored is null || stored.Order.Version != message.Version || stored.Order.Status != Domain.Orders.OrderStatus.Open)
+        if (stored is null)
         {
+            await RecheckLaterAsync(message, trigger.MessageText, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (stored.Order.Version != message.Version || stored.Order.Status != Domain.Orders.OrderStatus.Open)
+        {
+            if (trigger.DequeueCount > 1)
+            {
+                await router.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
+            }
             return;
         }
         var target = await router.ChooseAsync(stored.Order, cancellationToken).ConfigureAwait(false);
         if (target is null)
         {
             logger.LogInformation("Order {OrderId} matches no eligible connection; it stays with the merchant", id);
+            await router.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var result = await router.DelegateAsync(id, target.Connection.Id, stored.Order.MerchantAccountId, message.Version, cancellationToken).ConfigureAwait(false);
+        var result = await router.DelegateAsync(id, target.Connection.Id, stored.Order.MerchantAccountId, message.Version, cancellationToken,
+            OrderRecovery.MessageRedelivery, stored, target).ConfigureAwait(false);
         if (result.Error is { } error)
         {
             logger.LogInformation("Order {OrderId} was not delegated to {ConnectionId}: {Code}", id, target.Connection.Id, error.Code);
         }
+    }
+
+    private async Task RecheckLaterAsync(RouteOrderMessage message, string body, CancellationToken cancellationToken)
+    {
+        var age = time.GetUtcNow() - message.ReceivedAt;
+        if (age > IntakeGrace)
+        {
+            logger.LogWarning("Order {OrderId} was never written by intake ({Age} ago); its routing request is dropped", message.OrderId, age);
+            return;
+        }
+        var delay = age < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : age > MaxRecheckDelay ? MaxRecheckDelay : age;
+        await outbox.SendAsync(new OutboxMessage("rte_" + message.OrderId, OrderMessages.RoutingQueue, body, delay), cancellationToken).ConfigureAwait(false);
     }
 }

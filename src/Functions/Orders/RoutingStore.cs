@@ -26,10 +26,24 @@ public sealed record RoutingRule(string Type, IReadOnlyList<string>? SkuPrefixes
 /// <summary>One carrier account of an account: which services it can ship with.</summary>
 public sealed record CarrierAccount(string Carrier, IReadOnlyList<string> Services);
 
-/// <summary>Routing rules (<c>rules|{merchantId}</c>) and carrier accounts (<c>carriers|{accountId}</c>), one row each in table <c>orders</c>.</summary>
-public sealed class RoutingStore(OrderStore orders)
+/// <summary>
+/// Routing rules (<c>rules|{merchantId}</c>) and carrier accounts (<c>carriers|{accountId}</c>), one row each in table
+/// <c>orders</c>. Routing reads the rules through a cache bounded to <see cref="MaxRulesLifetime"/>: a merchant's new
+/// rules apply to every order routed from that long after the change on (at once on the instance that saved them).
+/// </summary>
+public sealed class RoutingStore(OrderStore orders, TimeProvider time, IConfiguration configuration)
 {
+    public static readonly TimeSpan MaxRulesLifetime = TimeSpan.FromSeconds(5);
+
     private const string RowKey = "current";
+
+    private readonly StaleCache<AccountId, RoutingRules> _rules =
+        new(time, StaleCache<AccountId, RoutingRules>.LifetimeFrom(configuration, "ThreePL:Orders:RulesCacheLifetime", MaxRulesLifetime));
+
+    /// <summary>The rules as routing uses them: at most <see cref="MaxRulesLifetime"/> old.</summary>
+    public async Task<RoutingRules> GetRulesForRoutingAsync(AccountId merchant, CancellationToken cancellationToken) =>
+        await _rules.GetAsync(merchant, async token => await GetRulesAsync(merchant, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+            ?? RoutingRules.None;
 
     public async Task<RoutingRules> GetRulesAsync(AccountId merchant, CancellationToken cancellationToken)
     {
@@ -37,8 +51,11 @@ public sealed class RoutingStore(OrderStore orders)
         return row?.GetString("Rules") is { } json ? JsonSerializer.Deserialize<RoutingRules>(json, EventEnvelope.Json) ?? RoutingRules.None : RoutingRules.None;
     }
 
-    public Task SaveRulesAsync(AccountId merchant, RoutingRules rules, CancellationToken cancellationToken) =>
-        orders.Table.UpsertEntityAsync(new TableEntity("rules|" + merchant.Value, RowKey) { ["Rules"] = JsonSerializer.Serialize(rules, EventEnvelope.Json) }, TableUpdateMode.Replace, cancellationToken);
+    public async Task SaveRulesAsync(AccountId merchant, RoutingRules rules, CancellationToken cancellationToken)
+    {
+        await orders.Table.UpsertEntityAsync(new TableEntity("rules|" + merchant.Value, RowKey) { ["Rules"] = JsonSerializer.Serialize(rules, EventEnvelope.Json) }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        _rules.Forget(merchant);
+    }
 
     public async Task<IReadOnlyList<CarrierAccount>> GetCarrierAccountsAsync(AccountId account, CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ public sealed record CreateWebhookEndpointRequest(string? Url, IReadOnlyList<str
 /// An account-wide endpoint with its own signing secret, returned once in this answer. Event-type filters
 /// are exact types or <c>prefix.*</c>; none means every public event of the account.
 /// </summary>
-public sealed partial class CreateWebhookEndpoint(WebhookStore store, WebhookUrlPolicy policy, TimeProvider time)
+public sealed partial class CreateWebhookEndpoint(WebhookEndpointStore store, WebhookTargets targets, WebhookUrlPolicy policy, TimeProvider time)
 {
     public const int MaxEndpointsPerAccount = 20;
     public const int MaxUrlLength = 2048;
@@ -55,6 +55,7 @@ public sealed partial class CreateWebhookEndpoint(WebhookStore store, WebhookUrl
         }
         var endpoint = new WebhookEndpoint(Identifier.New("ep"), caller.AccountId, url!, WebhookSecret.Create(), types.Distinct(StringComparer.Ordinal).ToList(), description, time.GetUtcNow());
         await store.AddEndpointAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        targets.ForgetEndpointsOf(caller.AccountId);
         return TypedResults.Created($"/v1/webhook-endpoints/{endpoint.Id}", WebhookEndpointResponse.For(endpoint, null, withSecret: true));
     }
 

@@ -12,7 +12,7 @@ public sealed record WebhookDeliveryResponse(
     string? FailureReason, IReadOnlyList<WebhookAttemptResponse> Attempts)
 {
     public static WebhookDeliveryResponse For(WebhookDelivery d, IReadOnlyList<WebhookAttempt> attempts) => new(
-        d.Id, d.EventId, d.EventType, d.EventCreatedAt, WebhookStore.IsEndpointId(d.Destination) ? d.Destination : null, d.ConnectionId,
+        d.Id, d.EventId, d.EventType, d.EventCreatedAt, WebhookTable.IsEndpointId(d.Destination) ? d.Destination : null, d.ConnectionId,
         d.Status, d.Attempts, d.NextAttemptAt, d.LastStatusCode, d.LastAttemptAt, d.FailureReason,
         attempts.Select(a => new WebhookAttemptResponse(a.Number, a.At, a.Url, a.StatusCode, a.LatencyMs, a.Response, a.Error)).ToList());
 }
@@ -22,7 +22,7 @@ public sealed record WebhookDeliveryResponse(
 /// connection sees that connection's deliveries only. Status is read from the delivery rows, so a filtered
 /// page can hold fewer than <c>limit</c> items while <c>nextCursor</c> still says there is more.
 /// </summary>
-public sealed class ListWebhookDeliveries(WebhookStore store)
+public sealed class ListWebhookDeliveries(WebhookDeliveryStore store)
 {
     public async Task<Results<Ok<Page<WebhookDeliveryResponse>>, ProblemHttpResult>> ListAsync(
         Caller caller, string? connectionId, string? status, string? cursor, int? limit, CancellationToken cancellationToken)
@@ -72,9 +72,9 @@ public sealed class ListWebhookDeliveries(WebhookStore store)
     }
 
     /// <summary>Object-level check: the caller's account owns the destination, and a scoped key covers the connection.</summary>
-    public static async Task<WebhookDelivery?> FindAsync(WebhookStore store, Caller caller, string id, CancellationToken cancellationToken)
+    public static async Task<WebhookDelivery?> FindAsync(WebhookDeliveryStore store, Caller caller, string id, CancellationToken cancellationToken)
     {
-        if (!WebhookStore.IsDeliveryId(id))
+        if (!WebhookTable.IsDeliveryId(id))
         {
             return null;
         }

@@ -19,7 +19,7 @@ public sealed record RecoverWebhookDeliveriesResponse(int Retried, bool Truncate
 /// re-enables a disabled destination. The attempt message goes out before the state is marked pending, so
 /// a crash in between still retries (the worker runs a manual message whatever the status says).
 /// </summary>
-public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient queues, StorageNames names, TimeProvider time)
+public sealed class RetryWebhookDelivery(WebhookDeliveryStore store, WebhookEndpointStore endpoints, DestinationHealthStore health, DeliveryQueue queue, TimeProvider time)
 {
     public const int MaxRecover = 1000;
 
@@ -45,7 +45,7 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
         {
             errors.Add("endpointId", "Give exactly one of endpointId and connectionId.");
         }
-        if (request.EndpointId is not null && !WebhookStore.IsEndpointId(request.EndpointId))
+        if (request.EndpointId is not null && !WebhookTable.IsEndpointId(request.EndpointId))
         {
             errors.Add("endpointId", "Not a webhook endpoint id.");
         }
@@ -66,7 +66,7 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
             return Problems.Forbidden(HttpApi.ScopedKeyNotAllowed, "A key scoped to a connection recovers that connection's deliveries only.");
         }
         var destination = request.EndpointId ?? request.ConnectionId!;
-        if (request.EndpointId is not null && await store.GetEndpointAsync(caller.AccountId, request.EndpointId, cancellationToken).ConfigureAwait(false) is null)
+        if (request.EndpointId is not null && await endpoints.GetEndpointAsync(caller.AccountId, request.EndpointId, cancellationToken).ConfigureAwait(false) is null)
         {
             return Problems.NotFound("webhook endpoint");
         }
@@ -95,9 +95,8 @@ public sealed class RetryWebhookDelivery(WebhookStore store, QueueServiceClient 
 
     private async Task<WebhookDelivery> RetryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        await store.ResetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
-        var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, delivery.Attempts + 1, Manual: true), EventEnvelope.Json), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await health.ResetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
+        await queue.SendAsync(new DeliveryMessage(delivery.Id, delivery.Attempts + 1, Manual: true), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         var pending = delivery with { Status = DeliveryStatus.Pending, RoundStart = delivery.Attempts, NextAttemptAt = time.GetUtcNow(), FailureReason = null };
         try
         {

@@ -1,9 +1,5 @@
 using System.Text.Json;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using ThreePL.Domain.Common;
-using ThreePL.Functions.Connections;
-using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Webhooks;
@@ -11,39 +7,37 @@ namespace ThreePL.Functions.Webhooks;
 /// <summary>What goes over the wire: the Standard Webhooks envelope.</summary>
 public sealed record WebhookPayload(string Id, string Type, DateTimeOffset CreatedAt, JsonElement Data);
 
-/// <summary>The work item on queue <c>webhook-deliveries</c>: attempt <see cref="Attempt"/> of one delivery.</summary>
-public sealed record DeliveryMessage(string DeliveryId, int Attempt, bool Manual = false)
-{
-    public const string Queue = "webhook-deliveries";
-}
-
 /// <summary>
-/// Turns one public event into one delivery per matching destination: the 3PL's per-connection URL for
-/// <c>order.*</c> events of that connection, and every endpoint of every account the event concerns whose
-/// filter accepts the type. Idempotent: the delivery id is derived from (event id, destination), so an event
-/// dispatched twice creates each delivery once. The first attempt is enqueued by the call that created the
-/// delivery; a later call enqueues it again only when it is a redelivery of the event message (the creator
-/// may have died before enqueuing) and the delivery has still not been attempted. A duplicate relay of the
-/// event (the outbox's at-least-once) therefore does not make a second, concurrent first attempt.
+/// Turns one public event into one delivery per matching destination — the 3PL's per-connection URL for
+/// <c>order.*</c> events of that connection, and every endpoint of every account the event concerns whose filter
+/// accepts the type — and makes each delivery's first attempt at once. Idempotent: the delivery id is derived from
+/// (event id, destination), so an event dispatched twice creates each delivery once.
 /// </summary>
-public sealed class WebhookFanOut(
-    WebhookStore store,
-    ConnectionStore connections,
-    QueueServiceClient queues,
-    StorageNames names,
-    TimeProvider time)
+/// <remarks>
+/// The first attempt is claimed in the very insert that creates the delivery, and made here: no queue message, no
+/// read, no separate claim. Only the call that created a delivery attempts it. A later call for the same event
+/// acts only when it is a redelivery of the event message (the creator may have died before recording the attempt)
+/// and the delivery still has no attempt: it asks the delivery worker for attempt 1, visible once the creator's
+/// claim has lapsed, so a creator that is merely slow is never doubled.
+/// </remarks>
+public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTargets targets, WebhookAttempts attempts, DeliveryQueue queue, WebhookOptions options, TimeProvider time)
 {
     public const string EndpointDisabledType = "webhook_endpoint.disabled";
 
     public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
     {
+        if (envelope.Type.StartsWith("connection.", StringComparison.Ordinal) && ConnectionId.TryParse(envelope.ConnectionId, out var changed))
+        {
+            // This instance hears of the change here; the cache bound covers the others.
+            targets.ForgetConnection(changed);
+        }
         var body = JsonSerializer.Serialize(new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, envelope.Data), EventEnvelope.Json);
         var destinations = new List<(string Destination, AccountId Owner)>();
         if (envelope.Type.StartsWith("order.", StringComparison.Ordinal)
             && ConnectionId.TryParse(envelope.ConnectionId, out var connectionId)
-            && await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is { Settings.WebhookUrl: not null } connection)
+            && await targets.ConnectionAsync(connectionId, cancellationToken).ConfigureAwait(false) is { WebhookUrl: not null } connection)
         {
-            destinations.Add((connectionId.Value, connection.Connection.ThreePlAccountId));
+            destinations.Add((connectionId.Value, connection.ThreePlAccountId));
         }
         foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
         {
@@ -51,7 +45,7 @@ public sealed class WebhookFanOut(
             {
                 continue;
             }
-            foreach (var endpoint in await store.ListEndpointsAsync(account, cancellationToken).ConfigureAwait(false))
+            foreach (var endpoint in await targets.EndpointsOfAsync(account, cancellationToken).ConfigureAwait(false))
             {
                 if (endpoint.Accepts(envelope.Type))
                 {
@@ -59,17 +53,27 @@ public sealed class WebhookFanOut(
                 }
             }
         }
-        var queue = queues.GetQueueClient(names.Queue(DeliveryMessage.Queue));
+        await Task.WhenAll(destinations.Select(d => DeliverAsync(envelope, body, d.Destination, d.Owner, redelivered, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task DeliverAsync(EventEnvelope envelope, string body, string destination, AccountId owner, bool redelivered, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
-        foreach (var (destination, owner) in destinations)
+        var (delivery, created) = await deliveries.CreateDeliveryAsync(new WebhookDelivery(
+            WebhookDeliveryStore.DeliveryId(envelope.Id, destination), envelope.Id, envelope.Type, envelope.CreatedAt, body, destination, owner,
+            envelope.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default)
         {
-            var (delivery, created) = await store.CreateDeliveryAsync(new WebhookDelivery(
-                WebhookStore.DeliveryId(envelope.Id, destination), envelope.Id, envelope.Type, envelope.CreatedAt, body, destination, owner,
-                envelope.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default), cancellationToken).ConfigureAwait(false);
-            if (created || (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 0 }))
-            {
-                await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(delivery.Id, 1), EventEnvelope.Json), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+            InFlightAttempt = 1,
+            InFlightUntil = now + options.Timeout + WebhookAttempts.ClaimMargin,
+        }, cancellationToken).ConfigureAwait(false);
+        if (created)
+        {
+            await attempts.AttemptAsync(delivery, 1, cancellationToken).ConfigureAwait(false);
+        }
+        else if (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 0 })
+        {
+            var untilLapsed = delivery.InFlightUntil is { } until && until > now ? until - now + TimeSpan.FromSeconds(1) : TimeSpan.Zero;
+            await queue.SendAsync(new DeliveryMessage(delivery.Id, 1), untilLapsed, cancellationToken).ConfigureAwait(false);
         }
     }
 }

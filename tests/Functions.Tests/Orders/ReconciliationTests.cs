@@ -304,7 +304,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Offsets_and_an_encoded_plus_name_the_same_instant()
+    public async Task Any_offset_and_a_lowercase_z_name_the_same_instant()
     {
         using var app = new TestApp(azurite, Settings());
         var merchant = await Seed.AccountAsync(app, "merchant");

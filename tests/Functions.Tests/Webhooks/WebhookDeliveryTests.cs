@@ -312,10 +312,10 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         settings["ThreePL:Hosting:Listeners"] = "false";
         var s = await StartAsync(settings);
         var (endpointId, _) = await s.EndpointAsync(receiver.HookUrl, "order.*");
-        var store = s.App.Services.GetRequiredService<WebhookStore>();
+        var store = s.App.Services.GetRequiredService<WebhookDeliveryStore>();
         var eventId = "evt_test_" + Guid.NewGuid().ToString("N");
         var body = JsonSerializer.Serialize(new WebhookPayload(eventId, "order.updated", DateTimeOffset.UtcNow, JsonSerializer.SerializeToElement(new { version = 1 })), EventEnvelope.Json);
-        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookStore.DeliveryId(eventId, endpointId), eventId, "order.updated", DateTimeOffset.UtcNow, body, endpointId,
+        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(eventId, endpointId), eventId, "order.updated", DateTimeOffset.UtcNow, body, endpointId,
             Domain.Common.AccountId.Parse(s.ThreePl.Id), s.ConnectionId, DeliveryStatus.Pending, 0, 0, DateTimeOffset.UtcNow, null, null, null, default), default);
         var queue = s.App.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(s.App.Prefix + DeliveryMessage.Queue);
         await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(created.Id, 1), EventEnvelope.Json));
@@ -358,7 +358,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         await s.EndpointAsync(receiver.HookUrl, "connection.deactivated");
         await s.DeactivateAsync();
         await firstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var store = s.App.Services.GetRequiredService<WebhookStore>();
+        var store = s.App.Services.GetRequiredService<WebhookDeliveryStore>();
         var queue = s.App.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(s.App.Prefix + DeliveryMessage.Queue);
         using var tpl = s.App.WithKey(s.ThreePl.ApiKey);
         var pending = (await ApiAssert.Json(await tpl.GetAsync("/v1/webhook-deliveries"), HttpStatusCode.OK)).GetProperty("items")[0].GetProperty("id").GetString()!;

@@ -17,21 +17,6 @@ public static class DeliveryStatus
     public static readonly string[] All = [Pending, Succeeded, Failed];
 }
 
-/// <summary>An account-wide endpoint. <see cref="EventTypes"/> empty means every public event type.</summary>
-public sealed record WebhookEndpoint(
-    string Id, AccountId AccountId, string Url, string Secret, IReadOnlyList<string> EventTypes, string? Description, DateTimeOffset CreatedAt)
-{
-    /// <summary>Exact types, or a <c>prefix.*</c> wildcard (<c>order.*</c>).</summary>
-    public bool Accepts(string type) => EventTypes.Count == 0 || EventTypes.Any(f =>
-        f == type || (f.EndsWith(".*", StringComparison.Ordinal) && type.StartsWith(f[..^1], StringComparison.Ordinal)));
-}
-
-/// <summary>
-/// How a destination (an endpoint id or a connection id) has fared. <see cref="Url"/> is the URL this concerns:
-/// when a connection's webhook URL changes, the old URL's record no longer applies.
-/// </summary>
-public sealed record DestinationHealth(string Url, DateTimeOffset? FailingSince, bool Disabled, string? DisabledReason, DateTimeOffset? DisabledAt, ETag ETag);
-
 /// <summary>One event for one destination. <see cref="Body"/> is fixed at fan-out, so every attempt sends the same bytes.</summary>
 public sealed record WebhookDelivery(
     string Id,
@@ -60,12 +45,8 @@ public sealed record WebhookDelivery(
 public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, int? StatusCode, long LatencyMs, string? Response, string? Error);
 
 /// <summary>
-/// Table <c>webhooks</c>. Partitions, and why:
+/// The deliveries in <see cref="WebhookTable"/>:
 /// <list type="bullet">
-/// <item><c>account|{accountId}</c>, RowKey <c>endpoint|{endpointId}</c>: an account's endpoints, one query for fan-out.</item>
-/// <item><c>health|{destination}</c>, RowKey <c>health</c>: failing-since and disabled, for an endpoint or a
-/// connection's webhook URL alike. ETag-guarded; one per destination so a busy destination's deliveries never
-/// contend on their own rows.</item>
 /// <item><c>{deliveryId}</c>: RowKey <c>delivery</c> (state, body) and <c>attempt|{n}</c>. Partitioned by
 /// delivery, not by destination: an attempt row and the state change it causes commit in one entity-group
 /// transaction, and deliveries to the same destination never compete for one partition's throughput.
@@ -74,14 +55,13 @@ public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, i
 /// log, newest first, never changed after insert; status is read from the delivery row.</item>
 /// </list>
 /// </summary>
-public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
+public sealed class WebhookDeliveryStore(WebhookTable table)
 {
-    public const string TableName = "webhooks";
     private const string DeliveryRowKey = "delivery";
     private const string AttemptPrefix = "attempt|";
     private const int BodyChunk = 30_000;
 
-    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+    private TableClient Table => table.Client;
 
     public static string DeliveryId(string eventId, string destination)
     {
@@ -90,114 +70,15 @@ public sealed class WebhookStore(TableServiceClient tables, StorageNames names)
         return "dlv_" + string.Concat(hash.Take(Identifier.RandomLength).Select(b => alphabet[b & 31]));
     }
 
-    public static bool IsDeliveryId(string? value) => Identifier.IsValid("dlv", value);
-
-    public static bool IsEndpointId(string? value) => Identifier.IsValid("ep", value);
-
-    private static string AccountPartition(AccountId account) => $"account|{account.Value}";
-
     private static string LogPartition(AccountId account) => $"deliveries|{account.Value}";
 
     private static string LogRowKey(DateTimeOffset at, string deliveryId) =>
         (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + deliveryId;
 
-    // Endpoints
-
-    public async Task AddEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken) =>
-        await Table.AddEntityAsync(new TableEntity(AccountPartition(endpoint.AccountId), "endpoint|" + endpoint.Id)
-        {
-            ["Url"] = endpoint.Url,
-            ["Secret"] = endpoint.Secret,
-            ["EventTypes"] = string.Join(',', endpoint.EventTypes),
-            ["Description"] = endpoint.Description,
-            ["CreatedAt"] = endpoint.CreatedAt,
-        }, cancellationToken).ConfigureAwait(false);
-
-    public async Task<WebhookEndpoint?> GetEndpointAsync(AccountId account, string endpointId, CancellationToken cancellationToken)
-    {
-        var row = await Table.FindAsync(AccountPartition(account), "endpoint|" + endpointId, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : EndpointFrom(row);
-    }
-
-    public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(AccountId account, CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AccountPartition(account)} and RowKey ge {"endpoint|"} and RowKey lt {"endpoint}"}");
-        var list = new List<WebhookEndpoint>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(EndpointFrom(row));
-        }
-        return list;
-    }
-
-    public async Task<bool> DeleteEndpointAsync(AccountId account, string endpointId, CancellationToken cancellationToken)
-    {
-        var response = await Table.DeleteEntityAsync(AccountPartition(account), "endpoint|" + endpointId, ETag.All, cancellationToken).ConfigureAwait(false);
-        if (response.Status == StatusCodes.Status404NotFound)
-        {
-            return false;
-        }
-        await Table.DeleteEntityAsync(HealthPartition(endpointId), "health", ETag.All, cancellationToken).ConfigureAwait(false);
-        return true;
-    }
-
-    private static WebhookEndpoint EndpointFrom(TableEntity row) => new(
-        row.RowKey["endpoint|".Length..],
-        AccountId.Parse(row.PartitionKey["account|".Length..]),
-        row.GetString("Url")!,
-        row.GetString("Secret")!,
-        (row.GetString("EventTypes") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
-        row.GetString("Description"),
-        row.GetDateTimeOffset("CreatedAt")!.Value);
-
-    // Destination health
-
-    private static string HealthPartition(string destination) => "health|" + destination;
-
-    public async Task<DestinationHealth?> GetHealthAsync(string destination, CancellationToken cancellationToken)
-    {
-        var row = await Table.FindAsync(HealthPartition(destination), "health", cancellationToken).ConfigureAwait(false);
-        return row is null ? null : new DestinationHealth(
-            row.GetString("Url") ?? "", row.GetDateTimeOffset("FailingSince"), row.GetBoolean("Disabled") ?? false,
-            row.GetString("DisabledReason"), row.GetDateTimeOffset("DisabledAt"), row.ETag);
-    }
-
-    /// <summary>Writes health under the ETag it was read with (insert when <paramref name="previous"/> is null); false on a lost race.</summary>
-    public async Task<bool> TrySaveHealthAsync(string destination, DestinationHealth health, DestinationHealth? previous, CancellationToken cancellationToken)
-    {
-        var row = new TableEntity(HealthPartition(destination), "health")
-        {
-            ["Url"] = health.Url,
-            ["FailingSince"] = health.FailingSince,
-            ["Disabled"] = health.Disabled,
-            ["DisabledReason"] = health.DisabledReason,
-            ["DisabledAt"] = health.DisabledAt,
-        };
-        try
-        {
-            if (previous is null)
-            {
-                await Table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await Table.UpdateEntityAsync(row, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            }
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
-        {
-            return false;
-        }
-    }
-
-    public Task ResetHealthAsync(string destination, CancellationToken cancellationToken) =>
-        Table.DeleteEntityAsync(HealthPartition(destination), "health", ETag.All, cancellationToken);
-
-    // Deliveries
-
-    /// <summary>Creates the delivery and its log row; an existing delivery (a re-run fan-out) is returned as it is.</summary>
-    /// <summary>The delivery, and whether this call created it (false: it existed already).</summary>
+    /// <summary>
+    /// Creates the delivery and its log row; an existing delivery (a re-run fan-out) is returned as it is, with
+    /// Created false.
+    /// </summary>
     public async Task<(WebhookDelivery Delivery, bool Created)> CreateDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         // The log row first: it is immutable and idempotent, and a delivery must never exist without it.
