@@ -10,6 +10,7 @@ using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
+using Xunit.Abstractions;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 
 namespace ThreePL.Functions.Tests.Orders;
@@ -20,7 +21,7 @@ namespace ThreePL.Functions.Tests.Orders;
 /// shrunk through options.
 /// </summary>
 [Collection("azurite")]
-public sealed class ReconciliationTests(AzuriteFixture azurite)
+public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
 
@@ -126,6 +127,8 @@ public sealed class ReconciliationTests(AzuriteFixture azurite)
                 checkedDuringUpdates += settled.Count;
             }
         }
+        output.WriteLine($"{runs.Count} runs ({runs.Count(r => r.StartedAt < lastCommit)} began before the last update), "
+            + $"{checkedDuringUpdates} final versions checked in those, {runs.Sum(r => r.Items.Count)} items read in all");
         var last = runs[^1].Items;
         Assert.Equal(final.Keys.Order(), last.Select(i => i.Id).Distinct().Order());
         Assert.True(checkedDuringUpdates > 0, $"No run that overlapped the updates had a settled order to check ({runs.Count} runs).");
