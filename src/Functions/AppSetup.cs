@@ -33,7 +33,7 @@ public static class AppSetup
     /// <summary>Every table and every triggered queue of the app, by base name.</summary>
     public static readonly StorageInventory Storage = new(
         [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookTable.TableName, OrderStore.TableName,
-            InventoryStore.TableName, UsageStore.TableName, SupportTicketStore.TableName],
+            InventoryStore.TableName, UsageStore.TableName, SupportTicketStore.TableName, Events.EventFeed.TableName],
         [Outbox.RelayQueue, EventEnvelope.Queue, OrderMessages.RoutingQueue, HandBackRequest.Queue,
             DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue]);
 
@@ -117,10 +117,14 @@ public static class AppSetup
         services.AddSingleton<CreateWebhookEndpoint>();
         services.AddSingleton<ManageWebhookEndpoints>();
         services.AddSingleton<ListWebhookDeliveries>();
+        services.AddSingleton<Events.EventFeed>();
+        services.AddSingleton<Events.ListEvents>();
         services.AddSingleton<RetryWebhookDelivery>();
 
         services.AddSingleton(OrderOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderStore>();
+        services.AddSingleton(ReconciliationOptions.FromConfiguration(configuration));
+        services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();
         services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
         services.AddSingleton<OrderCommands>();

@@ -11,7 +11,7 @@ public sealed class ArchitectureTests
 {
     private static readonly string[] Features =
     [
-        "Accounts", "ApiKeys", "Audit", "Billing", "ConnectPages", "Connections", "Email", "Health", "Impersonation", "Inventory",
+        "Accounts", "ApiKeys", "Audit", "Billing", "ConnectPages", "Connections", "Email", "Events", "Health", "Impersonation", "Inventory",
         "Orders", "SupportTickets", "Webhooks",
     ];
 
