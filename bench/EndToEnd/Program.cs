@@ -34,16 +34,16 @@ public static class Program
         var quick = args.Contains("--quick");
         var connections = ArgList(args, "--connections", quick ? [20] : [20, 200]);
         var countRuns = Arg(args, "--count-runs", 3);
-        var countOrders = Arg(args, "--count-orders", quick ? 150 : 500);
+        var countOrders = Arg(args, "--count-orders", quick ? 100 : 500);
         var rounds = Arg(args, "--rounds", 3);
-        var windowSeconds = Arg(args, "--window-seconds", quick ? 20 : 40);
-        var replaySeconds = Arg(args, "--replay-seconds", quick ? 8 : 15);
-        var rateSeconds = Arg(args, "--rate-seconds", quick ? 20 : 60);
+        var windowSeconds = Arg(args, "--window-seconds", quick ? 15 : 40);
+        var replaySeconds = Arg(args, "--replay-seconds", quick ? 6 : 15);
+        var rateSeconds = Arg(args, "--rate-seconds", quick ? 15 : 60);
         var large = Arg(args, "--large", quick ? 0 : 10000);
         var largeConnections = Arg(args, "--large-connections", 20);
         var largeLimit = Arg(args, "--large-time-limit", 900);
-        var maxBacklog = Arg(args, "--max-backlog", 100);
-        var warmUp = Arg(args, "--warm-up", quick ? 50 : 100);
+        var maxBacklog = Arg(args, "--max-backlog", quick ? 50 : 100);
+        var warmUp = Arg(args, "--warm-up", quick ? 30 : 100);
         var coldStarts = Arg(args, "--cold-starts", quick ? 1 : 5);
         var repo = Path.GetFullPath(ArgString(args, "--repo", FindRepoRoot()));
         var appDll = Path.GetFullPath(ArgString(args, "--app-dll", Path.Combine(repo, "src/LocalHost/bin/Release/net10.0/ThreePL.LocalHost.dll")));
@@ -166,7 +166,7 @@ public static class Program
             : $"| p99 intake → verified webhook at a fixed rate of half the measured ceiling ({rate:F1} orders/s for {rateSeconds} s) | < {P99TargetMs:F0} ms | **{p99:F0} ms** | {Met(p99 < P99TargetMs)} |");
         if (largeRun is null)
         {
-            Emit($"| {large} orders at c={largeConnections}: all accepted, each delivered once per endpoint, inside the time limit | all | not run (`--large 10000` runs it) | — |");
+            Emit($"| 10 000 orders at c={largeConnections}: all accepted, each delivered once per endpoint, inside the time limit | all | not run (`--large 10000` runs it) | — |");
             Emit($"| app peak RSS (no large run: highest of this invocation's app processes) | < {RssTargetMb:F0} MB | **{peakMb:F0} MB** | {Met(peakMb < RssTargetMb)} |");
         }
         else
