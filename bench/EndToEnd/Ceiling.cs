@@ -20,14 +20,15 @@ public sealed record ReplayWindow(double Seconds, long Operations, double Azurit
 /// <summary>
 /// Azurite's ceiling for the app's mix: the per-order operations the counting phase measured (idle polls aside),
 /// issued directly with the app's own client factory by many concurrent workers against an Azurite of its own,
-/// each worker playing one synthetic order after another. Operations completed inside a window count; ceiling
-/// orders/s = operations/s ÷ the app's operations per order.
+/// each worker playing one synthetic order after another. Table operations go to one replay table per table the app
+/// used, in the app's proportions, because Azurite's cost of a query grows with the rows of its table. Operations
+/// completed inside a window count; ceiling orders/s = operations/s ÷ the app's operations per order.
 /// </summary>
 public sealed class Replay
 {
     private const int Workers = 32;
-    private const int HotRows = 256;
-    private readonly TableClient _table;
+    private const int HotRows = 64;
+    private readonly IReadOnlyList<ReplayTable> _tables;
     private readonly QueueClient _queue;
     private readonly BlobClient _blob;
     private readonly IReadOnlyDictionary<string, double> _mix;
@@ -37,9 +38,9 @@ public sealed class Replay
     private volatile bool _measuring;
     private int _next;
 
-    private Replay(TableClient table, QueueClient queue, BlobClient blob, IReadOnlyDictionary<string, double> mix, int entitiesPerBatch)
+    private Replay(IReadOnlyList<ReplayTable> tables, QueueClient queue, BlobClient blob, IReadOnlyDictionary<string, double> mix, int entitiesPerBatch)
     {
-        _table = table;
+        _tables = tables;
         _queue = queue;
         _blob = blob;
         _mix = mix;
@@ -52,22 +53,34 @@ public sealed class Replay
     /// <summary>Kinds the replay cannot issue as the app did (and leaves out): creating or deleting tables, queues and containers.</summary>
     public static readonly string[] NotReplayed = [StorageKinds.Administration];
 
-    public static async Task<Replay> CreateAsync(Azurite azurite, IReadOnlyDictionary<string, double> mix, double entitiesPerBatch)
+    /// <param name="azurite">The replay's own Azurite.</param>
+    /// <param name="mix">Operations per order by kind (queue and blob kinds are replayed from it).</param>
+    /// <param name="byResource">Operations per order by resource and kind (table kinds are replayed from it, per table).</param>
+    /// <param name="entitiesPerBatch">The app's average batch size.</param>
+    public static async Task<Replay> CreateAsync(Azurite azurite, IReadOnlyDictionary<string, double> mix,
+        IReadOnlyDictionary<(string Resource, string Kind), double> byResource, double entitiesPerBatch)
     {
         var name = "replay" + RandomNumberGenerator.GetHexString(8, lowercase: true);
-        var table = azurite.Tables().GetTableClient(name);
+        var tables = new List<ReplayTable>();
+        foreach (var appTable in byResource.Where(r => r.Key.Kind.StartsWith("table ", StringComparison.Ordinal)).GroupBy(r => r.Key.Resource.Split(':')[0]))
+        {
+            var tableName = name + new string([.. appTable.Key.Where(char.IsAsciiLetterOrDigit)]);
+            var client = azurite.Tables().GetTableClient(tableName[..Math.Min(63, tableName.Length)]);
+            await client.CreateIfNotExistsAsync();
+            for (var j = 0; j < HotRows; j++)
+            {
+                await client.UpsertEntityAsync(Entity($"h{j}", "row", j));
+            }
+            var tableMix = appTable.GroupBy(r => r.Key.Kind).ToDictionary(g => g.Key, g => g.Sum(r => r.Value), StringComparer.Ordinal);
+            tables.Add(new ReplayTable(client, tableMix));
+        }
         var queue = azurite.Queues().GetQueueClient(name);
         var container = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(name);
-        await table.CreateIfNotExistsAsync();
         await queue.CreateIfNotExistsAsync();
         await container.CreateIfNotExistsAsync();
         var blob = container.GetBlobClient("lease");
         await blob.UploadAsync(BinaryData.FromString("{}"), overwrite: true);
-        for (var j = 0; j < HotRows; j++)
-        {
-            await table.UpsertEntityAsync(Entity($"h{j}", "row", j));
-        }
-        return new Replay(table, queue, blob, mix, Math.Max(1, (int)Math.Round(entitiesPerBatch)));
+        return new Replay(tables, queue, blob, mix, Math.Max(1, (int)Math.Round(entitiesPerBatch)));
     }
 
     /// <summary>Warms up for <paramref name="warmUp"/>, then counts the operations completed in <paramref name="window"/>.</summary>
@@ -109,85 +122,94 @@ public sealed class Replay
     /// <summary>One synthetic order: each kind as often as the app's orders issue it on average (fractions spread over orders).</summary>
     private async Task OrderAsync(int k, List<QueueMessage> pool)
     {
-        var pk = $"o{k}";
-        var hot = $"h{k % HotRows}";
-        var written = new List<string>();
-        for (var b = 0; b < Count(StorageKinds.Batch, k); b++)
+        foreach (var table in _tables)
         {
-            var rows = Enumerable.Range(0, _entitiesPerBatch).Select(e => $"b{b}|{e}").ToList();
-            await Issue(StorageKinds.Batch, () => _table.CommitAsync(rows.Select(rk => new TableTransactionAction(TableTransactionActionType.Add, Entity(pk, rk, k)))));
-            written.AddRange(rows);
+            await TableOperationsAsync(table, k);
         }
-        for (var i = 0; i < Count(StorageKinds.Insert, k); i++)
+        for (var i = 0; i < Count(_mix, StorageKinds.Send, k); i++)
         {
-            await Issue(StorageKinds.Insert, () => _table.AddEntityAsync(Entity(pk, $"i|{i}", k)));
-            written.Add($"i|{i}");
-        }
-        for (var i = 0; i < Count(StorageKinds.Upsert, k); i++)
-        {
-            await Issue(StorageKinds.Upsert, () => _table.UpsertEntityAsync(Entity(pk, $"u|{i}", k), TableUpdateMode.Replace));
-            written.Add($"u|{i}");
-        }
-        for (var i = 0; i < Count(StorageKinds.Send, k); i++)
-        {
-            await Issue(StorageKinds.Send, () => _queue.SendMessageAsync($"{{\"orderId\":\"{pk}\",\"i\":{i}}}"));
-        }
-        for (var i = 0; i < Count(StorageKinds.PointRead, k); i++)
-        {
-            await Issue(StorageKinds.PointRead, () => _table.GetEntityIfExistsAsync<TableEntity>(hot, "row"));
-        }
-        for (var i = 0; i < Count(StorageKinds.Query, k); i++)
-        {
-            await Issue(StorageKinds.Query, async () =>
-            {
-                await foreach (var _ in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"b"} and RowKey lt {"c"}")))
-                {
-                }
-            });
-        }
-        for (var i = 0; i < Count(StorageKinds.Update, k); i++)
-        {
-            await Issue(StorageKinds.Update, () => _table.UpdateEntityAsync(Entity(hot, "row", k), ETag.All, TableUpdateMode.Replace));
+            await Issue(StorageKinds.Send, () => _queue.SendMessageAsync($"{{\"orderId\":\"o{k}\",\"i\":{i}}}"));
         }
         // Each receive asks for as many messages as the app's receives deliver on average, so a worker's pool holds
         // about what its next orders delete: the queue neither grows nor runs dry.
-        for (var i = 0; i < Count(StorageKinds.Receive, k); i++)
+        for (var i = 0; i < Count(_mix, StorageKinds.Receive, k); i++)
         {
             var messages = await Issue(StorageKinds.Receive, () => _queue.ReceiveMessagesAsync(_messagesPerReceive, TimeSpan.FromSeconds(120)));
             pool.AddRange(messages.Value);
         }
-        for (var i = 0; i < Count(StorageKinds.UpdateMessage, k) && pool.Count > 0; i++)
+        for (var i = 0; i < Count(_mix, StorageKinds.UpdateMessage, k) && pool.Count > 0; i++)
         {
             var message = pool[^1];
             var receipt = await Issue(StorageKinds.UpdateMessage, () => _queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(120)));
             pool[^1] = message.Update(receipt.Value);
         }
-        for (var i = 0; i < Count(StorageKinds.Delete, k); i++)
-        {
-            var rowKey = i < written.Count ? written[i] : "none";
-            await Issue(StorageKinds.Delete, () => _table.DeleteEntityAsync(pk, rowKey));
-        }
-        for (var i = 0; i < Count(StorageKinds.DeleteMessage, k) && pool.Count > 0; i++)
+        for (var i = 0; i < Count(_mix, StorageKinds.DeleteMessage, k) && pool.Count > 0; i++)
         {
             var message = pool[^1];
             pool.RemoveAt(pool.Count - 1);
             await Issue(StorageKinds.DeleteMessage, () => _queue.DeleteMessageAsync(message.MessageId, message.PopReceipt));
         }
-        for (var i = 0; i < Count(StorageKinds.PeekOrMetadata, k); i++)
+        for (var i = 0; i < Count(_mix, StorageKinds.PeekOrMetadata, k); i++)
         {
             await Issue(StorageKinds.PeekOrMetadata, () => _queue.GetPropertiesAsync());
         }
         // The task hub's blob traffic is lease upkeep: replayed as reads of one blob's properties.
-        var blobOperations = Count(StorageKinds.BlobLease, k) + Count(StorageKinds.BlobRead, k) + Count(StorageKinds.BlobWrite, k) + Count(StorageKinds.BlobDelete, k);
+        var blobOperations = Count(_mix, StorageKinds.BlobLease, k) + Count(_mix, StorageKinds.BlobRead, k) + Count(_mix, StorageKinds.BlobWrite, k) + Count(_mix, StorageKinds.BlobDelete, k);
         for (var i = 0; i < blobOperations; i++)
         {
             await Issue(StorageKinds.BlobRead, () => _blob.GetPropertiesAsync());
         }
     }
 
-    private int Count(string kind, int k)
+    /// <summary>The table operations of one synthetic order on one replay table: rows of its own partition, and hot rows for reads and updates.</summary>
+    private async Task TableOperationsAsync(ReplayTable table, int k)
     {
-        var rate = _mix.TryGetValue(kind, out var value) ? value : 0;
+        var pk = $"o{k}";
+        var hot = $"h{k % HotRows}";
+        var written = new List<string>();
+        for (var b = 0; b < Count(table.Mix, StorageKinds.Batch, k); b++)
+        {
+            var rows = Enumerable.Range(0, _entitiesPerBatch).Select(e => $"b{b}|{e}").ToList();
+            await Issue(StorageKinds.Batch, () => table.Client.CommitAsync(rows.Select(rk => new TableTransactionAction(TableTransactionActionType.Add, Entity(pk, rk, k)))));
+            written.AddRange(rows);
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.Insert, k); i++)
+        {
+            await Issue(StorageKinds.Insert, () => table.Client.AddEntityAsync(Entity(pk, $"i|{i}", k)));
+            written.Add($"i|{i}");
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.Upsert, k); i++)
+        {
+            await Issue(StorageKinds.Upsert, () => table.Client.UpsertEntityAsync(Entity(pk, $"u|{i}", k), TableUpdateMode.Replace));
+            written.Add($"u|{i}");
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.PointRead, k); i++)
+        {
+            await Issue(StorageKinds.PointRead, () => table.Client.GetEntityIfExistsAsync<TableEntity>(hot, "row"));
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.Query, k); i++)
+        {
+            await Issue(StorageKinds.Query, async () =>
+            {
+                await foreach (var _ in table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"b"} and RowKey lt {"c"}")))
+                {
+                }
+            });
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.Update, k); i++)
+        {
+            await Issue(StorageKinds.Update, () => table.Client.UpdateEntityAsync(Entity(hot, "row", k), ETag.All, TableUpdateMode.Replace));
+        }
+        for (var i = 0; i < Count(table.Mix, StorageKinds.Delete, k); i++)
+        {
+            var rowKey = i < written.Count ? written[i] : "none";
+            await Issue(StorageKinds.Delete, () => table.Client.DeleteEntityAsync(pk, rowKey));
+        }
+    }
+
+    private static int Count(IReadOnlyDictionary<string, double> mix, string kind, int k)
+    {
+        var rate = mix.GetValueOrDefault(kind);
         return (int)(Math.Floor((k + 1) * rate) - Math.Floor(k * rate));
     }
 
@@ -211,6 +233,8 @@ public sealed class Replay
             _issued.AddOrUpdate(kind, 1, (_, n) => n + 1);
         }
     }
+
+    private sealed record ReplayTable(TableClient Client, IReadOnlyDictionary<string, double> Mix);
 
     private static TableEntity Entity(string pk, string rk, int k) => new(pk, rk)
     {

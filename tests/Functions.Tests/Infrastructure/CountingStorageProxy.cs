@@ -55,7 +55,10 @@ public sealed class CountingStorageProxy : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>The operations whose responses have been read since the last <see cref="Reset"/>.</summary>
+    /// <summary>
+    /// The operations whose responses have been read since the last <see cref="Reset"/>. A response is parsed from a
+    /// copy, so its operation can appear a moment after the client got it: wait for quiet before reading or resetting.
+    /// </summary>
     public IReadOnlyList<StorageOperation> Snapshot() => [.. _operations];
 
     public void Reset() => _operations.Clear();
@@ -171,7 +174,7 @@ public sealed class CountingStorageProxy : IAsyncDisposable
                 }
                 var method = parts[0];
                 var target = parts[1];
-                var capture = StorageOperationClassifier.NeedsRequestBody(service, method, target);
+                var capture = StorageOperationClassifier.NeedsRequestBody(service, method);
                 var body = await ReadBodyAsync(reader, head, capture, bodyUntilClose: false);
                 await pending.WriteAsync(new PendingRequest(service, method, target, head.Headers, body));
             }

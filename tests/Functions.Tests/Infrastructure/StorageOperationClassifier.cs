@@ -55,7 +55,7 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
     public const string DurableStage = "Durable task hub";
 
     /// <summary>Inserts and batches carry their keys (and a batch its parts) only in the body.</summary>
-    public static bool NeedsRequestBody(StorageService service, string method, string target) =>
+    public static bool NeedsRequestBody(StorageService service, string method) =>
         service == StorageService.Table && method == "POST";
 
     /// <summary>A receive's response says whether it was an idle poll.</summary>
@@ -150,12 +150,12 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
             return Operation(StorageService.Queue, metadata ? StorageKinds.PeekOrMetadata : StorageKinds.Administration, segments.FirstOrDefault() ?? "(queues)", status);
         }
         var hasMessageId = segments.Length > 2;
-        var messages = 0;
+        var messages = method == "GET" ? Occurrences(responseBody, "<QueueMessage>"u8) : 0;
         var kind = method switch
         {
             "POST" => StorageKinds.Send,
             "GET" when query.Contains("peekonly=true", StringComparison.OrdinalIgnoreCase) => StorageKinds.PeekOrMetadata,
-            "GET" => (messages = Occurrences(responseBody, "<QueueMessage>"u8)) > 0 ? StorageKinds.Receive : StorageKinds.ReceiveEmpty,
+            "GET" => messages > 0 ? StorageKinds.Receive : StorageKinds.ReceiveEmpty,
             "DELETE" => hasMessageId ? StorageKinds.DeleteMessage : StorageKinds.Administration,
             _ => StorageKinds.UpdateMessage,
         };
@@ -267,6 +267,6 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
     private static partial Regex FilterRow();
 
     // One changeset part: its request line, its headers, and its body up to the next boundary line.
-    [GeneratedRegex(@"^(?:POST|PUT|PATCH|MERGE|DELETE|GET) (?<url>\S+) HTTP/1\.1\r?\n(?<headers>(?:[^\r\n]+\r?\n)*)\r?\n(?<body>[^\r\n]*)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?:POST|PUT|PATCH|MERGE|DELETE|GET) (?<url>\S+) HTTP/1\.1\r?\n(?:[^\r\n]+\r?\n)*\r?\n(?<body>[^\r\n]*)", RegexOptions.Multiline)]
     private static partial Regex BatchPart();
 }

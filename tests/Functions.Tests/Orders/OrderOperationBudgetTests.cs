@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -49,7 +50,7 @@ public sealed class OrderOperationBudgetTests(AzuriteFixture azurite, ITestOutpu
             ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
         };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         using var app = await AppProcess.StartAsync(settings, AppProcess.FreePort(), _workingDirectory);
         using var http = ApiContract.Client(app.BaseAddress, TimeSpan.FromSeconds(60));
         var merchantKeys = await ConnectMerchantsAsync(http, receiver.HookUrl);
