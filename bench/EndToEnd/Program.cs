@@ -192,7 +192,7 @@ public static class Program
         Emit("## Every measured end-to-end run");
         Emit();
         Emit("Counting runs go through the proxy; the others talk to Azurite directly. Each group (counting, each connection count, the fixed rate, the large run) has an app process and an Azurite of its own, seeded with 20 merchant–3PL connections (5 3PLs × 4 merchants, each connection with its own webhook URL) and warmed up first. Closed loop: at most " +
-             $"{maxBacklog} accepted-but-undelivered orders in flight. orders/s: first POST → last webhook; steady: webhooks verified between the first webhook and the end of submission ÷ that time. Latency: POST (its scheduled time at a fixed rate) → verified webhook.");
+             $"{maxBacklog} accepted-but-undelivered orders in flight. orders/s: first POST → last webhook; steady: webhooks verified between the first webhook and the end of submission ÷ that time (the whole run's rate if the first webhook came after half the submission time). Latency: POST (its scheduled time at a fixed rate) → verified webhook.");
         Emit();
         Emit("| run | HTTP connections | orders (accepted / failed) | delivered + verified | intake s | end-to-end s | orders/s | steady orders/s | p50 ms | p95 ms | p99 ms | max ms | peak app RSS MB | app CPU s | Azurite CPU s | max queue depth |");
         Emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
