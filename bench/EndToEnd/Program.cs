@@ -251,7 +251,7 @@ public static class Program
             emit($"|---|{rule}---|");
             foreach (var key in counts.SelectMany(c => by(c).Keys).Distinct().Order(StringComparer.Ordinal))
             {
-                emit($"| {key} | {string.Join(" | ", counts.Select(c => by(c).GetValueOrDefault(key).ToString("F2", CultureInfo.InvariantCulture)))} | {Median(counts.Select(c => by(c).GetValueOrDefault(key))):F2} |");
+                emit($"| {Cell(key)} | {string.Join(" | ", counts.Select(c => by(c).GetValueOrDefault(key).ToString("F2", CultureInfo.InvariantCulture)))} | {Median(counts.Select(c => by(c).GetValueOrDefault(key))):F2} |");
             }
             emit("");
         }
@@ -264,7 +264,7 @@ public static class Program
         emit("|---|---|---|");
         foreach (var ((resource, kind), value) in middle.ByResource().OrderByDescending(r => r.Value).ThenBy(r => r.Key.Resource, StringComparer.Ordinal))
         {
-            emit($"| `{resource}` | {kind} | {value:F2} |");
+            emit($"| `{Cell(resource)}` | {kind} | {value:F2} |");
         }
         emit("");
     }
@@ -304,6 +304,9 @@ public static class Program
     }
 
     private static string Met(bool met) => met ? "MET" : "MISSED";
+
+    /// <summary>Key patterns contain '|', which would split a Markdown table cell.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     private static double Median(IEnumerable<double> values)
     {
