@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end benchmark (docs/performance.md): builds the development host (src/LocalHost, Release; it brings the
-# Functions app with it) and, except with --quick, a ReadyToRun publish of it for the cold-start comparison;
-# installs Azurite if needed; runs bench/EndToEnd, which starts its own in-memory Azurite and prints Markdown.
-# Options go to the program, e.g. ./bench/run.sh --orders 1000 --connections 1,20,200 --large 10000, or --quick.
+# End-to-end benchmark of issue 14 (docs/performance.md, "How to run"): builds the development host (src/LocalHost,
+# Release; it brings the Functions app with it) and, except with --quick, a ReadyToRun publish of it for the
+# cold-start comparison; installs Azurite if needed; runs bench/EndToEnd, which starts its own in-memory Azurites,
+# a counting proxy and the app as a process, and prints Markdown ending with one `bench:` line.
+# Options go to the program, e.g. ./bench/run.sh --quick, or ./bench/run.sh --connections 20,200 --large 10000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/azurite-table ] || npm ci --no-audit --no-fund

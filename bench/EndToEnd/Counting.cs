@@ -1,112 +1,76 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Tests.Orders;
-using ThreePL.LocalHost;
+using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Bench.EndToEnd;
 
-/// <summary>
-/// Storage operations per routed order: the development host runs in this process (as the tests' TestApp runs it,
-/// but on Kestrel) with the tests' <see cref="StorageOperationCounter"/> in every storage client of the app
-/// (<see cref="StoragePolicy"/> through DI). The queue trigger's own client (receive, delete, update) belongs to
-/// the host, as it does under the Functions host, and does not get the app's policies: <see cref="TriggerQueueCounter"/>
-/// counts those requests at the HTTP level.
-/// </summary>
-public static class Counting
+/// <summary>Storage operations of one counting run, per routed order with one delivered webhook.</summary>
+public sealed record CountRun(RunResult Run, IReadOnlyList<StorageOperation> Operations, int UnparsedConnections)
 {
-    public static async Task<(Dictionary<string, double> PerOrder, RunResult Run)> RunAsync(Azurite azurite, Receiver receiver, int n, int maxBacklog)
-    {
-        var counter = new StorageOperationCounter(azurite.QueuePort);
-        using var trigger = new TriggerQueueCounter(azurite.QueuePort);
-        var port = Child.FreePort();
-        var prefix = "cnt" + RandomNumberGenerator.GetHexString(8, lowercase: true);
-        var settings = Program.AppEnvironment(azurite, port, prefix).ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value);
-        await using var app = new InProcessApp(settings, new StoragePolicy(counter));
-        app.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
-        app.StartServer();
+    private IEnumerable<StorageOperation> Counted => Operations.Where(o => !o.IsIdlePoll);
 
-        var load = new Load(new Uri($"http://127.0.0.1:{port}"), Program.AdminKey, receiver);
-        var tenancy = await load.SeedAsync(5, 4);
-        var monitor = new Monitor(Environment.ProcessId, azurite, prefix);
-        await Task.Delay(3000);
-        await monitor.QuiesceAsync(TimeSpan.FromSeconds(30));
-        counter.Reset();
-        trigger.Reset();
-        var run = await load.ClosedLoopAsync("count", tenancy, n, 20, maxBacklog, monitor);
-        // Let the safety nets (2 s after each command) and their index re-syncs finish: stable counts for 4 s.
-        long last = -1;
-        while (true)
-        {
-            await Task.Delay(4000);
-            var now = counter.Snapshot().Sum(c => c.Value) + trigger.Snapshot().Where(c => c.Key != "queue-receive").Sum(c => c.Value);
-            if (now == last)
-            {
-                break;
-            }
-            last = now;
-        }
-        var perOrder = counter.Snapshot().Concat(trigger.Snapshot())
-            .Where(c => c.Key is not ("table-other" or "queue-other"))
-            .GroupBy(c => c.Key, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (double)g.Sum(c => c.Value) / run.Delivered, StringComparer.Ordinal);
-        return (perOrder, run);
-    }
+    /// <summary>Every request except idle polls (receives that returned nothing), per delivered order: the headline figure.</summary>
+    public double PerOrder => Counted.Count() / (double)Run.Delivered;
 
-    /// <summary>The development host with the bench's settings and one extra storage policy, on Kestrel.</summary>
-    private sealed class InProcessApp(IReadOnlyDictionary<string, string> settings, StoragePolicy policy) : WebApplicationFactory<DevelopmentHost>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Production");
-            // The bench's output folder (host.json and functions.metadata are there), not a source folder.
-            builder.UseContentRoot(AppContext.BaseDirectory);
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-            builder.ConfigureServices(services => services.AddSingleton(policy));
-        }
-    }
+    public double IdlePollsPerOrder => Operations.Count(o => o.IsIdlePoll) / (double)Run.Delivered;
+
+    public double EntitiesPerBatch => Operations.Where(o => o.Kind == StorageKinds.Batch).Select(o => (double)o.Entities).DefaultIfEmpty(0).Average();
+
+    public int FailedRequests => Operations.Count(o => o.Status is 0 or >= 500);
+
+    public IReadOnlyDictionary<string, double> ByKind() => Per(o => o.Kind);
+
+    public IReadOnlyDictionary<string, double> ByStage() => Per(o => o.Stage);
+
+    public IReadOnlyDictionary<(string Resource, string Kind), double> ByResource() => Per(o => (o.Resource, o.Kind));
+
+    private Dictionary<TKey, double> Per<TKey>(Func<StorageOperation, TKey> key)
+        where TKey : notnull =>
+        Counted.GroupBy(key).ToDictionary(g => g.Key, g => g.Count() / (double)Run.Delivered);
 }
 
 /// <summary>
-/// Counts the queue trigger's requests (GET, DELETE and PUT on <c>/messages</c> of the Azurite queue port) from
-/// HttpClient's own activities. The app itself only sends (POST), which <see cref="StorageOperationCounter"/>
-/// counts, so nothing is counted twice. Per HTTP request: a retried call counts once per try.
+/// Counts storage operations from outside the app: the development host runs as its own process with
+/// <c>AzureWebJobsStorage</c> pointing at a <see cref="CountingStorageProxy"/> in front of its Azurite, so every request
+/// of the process is counted on the wire, whichever client sent it. Several runs on one app, each after the
+/// previous one has settled.
 /// </summary>
-public sealed class TriggerQueueCounter : IDisposable
+public static class Counting
 {
-    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
-    private readonly ActivityListener _listener;
-
-    public TriggerQueueCounter(int queuePort)
+    public static async Task<IReadOnlyList<CountRun>> RunAsync(Stage stage, int runs, int orders, int maxBacklog)
     {
-        _listener = new ActivityListener
+        var proxy = stage.Proxy ?? throw new InvalidOperationException("The counting stage needs the proxy.");
+        var counted = new List<CountRun>();
+        for (var i = 0; i < runs; i++)
         {
-            ShouldListenTo = source => source.Name == "System.Net.Http",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("server.port") is int port && port == queuePort
-                    && activity.GetTagItem("url.full") is string url && url.Contains("/messages", StringComparison.Ordinal)
-                    && activity.GetTagItem("http.request.method") is string method
-                    && method switch { "GET" => "queue-receive", "DELETE" => "queue-delete", "PUT" => "queue-update", _ => null } is { } kind)
-                {
-                    _counts.AddOrUpdate(kind, 1, (_, count) => count + 1);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(_listener);
+            await stage.Monitor.QuiesceAsync(TimeSpan.FromSeconds(60));
+            await SettleAsync(proxy);
+            proxy.Reset();
+            var unparsedBefore = proxy.UnparsedConnections;
+            var run = await stage.Load.ClosedLoopAsync($"count{i + 1}", stage.Tenancy, orders, 20, maxBacklog, stage.Monitor);
+            await SettleAsync(proxy);
+            var count = new CountRun(run, proxy.Snapshot(), proxy.UnparsedConnections - unparsedBefore);
+            Console.WriteLine($"  counting run {i + 1}: {count.PerOrder:F2} operations per order ({run.Delivered} orders delivered), idle polls {count.IdlePollsPerOrder:F2} per order");
+            counted.Add(count);
+        }
+        return counted;
     }
 
-    public IReadOnlyDictionary<string, long> Snapshot() => new Dictionary<string, long>(_counts);
-
-    public void Reset() => _counts.Clear();
-
-    public void Dispose() => _listener.Dispose();
+    /// <summary>
+    /// Waits until no request other than idle polls and the Durable task hub's upkeep (lease renewals, which never
+    /// stop) has reached storage for 4 s: the safety nets (2 s after each command) and what they cause have finished.
+    /// </summary>
+    private static async Task SettleAsync(CountingStorageProxy proxy)
+    {
+        int Busy() => proxy.Snapshot().Count(o => !o.IsIdlePoll && o.Stage != StorageOperationClassifier.DurableStage);
+        var last = Busy();
+        while (true)
+        {
+            await Task.Delay(4000);
+            var now = Busy();
+            if (now == last)
+            {
+                return;
+            }
+            last = now;
+        }
+    }
 }

@@ -10,6 +10,7 @@ using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
 
 namespace ThreePL.Bench.EndToEnd;
@@ -125,41 +126,46 @@ public sealed class Child : IDisposable
     }
 }
 
-/// <summary>azurite-table and azurite-queue as two in-memory processes on free ports, as the test fixture runs them.</summary>
+/// <summary>
+/// azurite-blob, azurite-table and azurite-queue as three in-memory processes on free ports, as the test fixture runs
+/// them (blob is for the Durable task hub's leases).
+/// </summary>
 public sealed class Azurite : IDisposable
 {
     // Azurite's documented development account (the same for every Azurite).
-    private const string AccountName = "devstoreaccount1";
-    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const string AccountName = "devstoreaccount1";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly string _directory;
 
-    private Azurite(Child table, Child queue, int tablePort, int queuePort, string directory)
+    private Azurite(Child blob, Child table, Child queue, IReadOnlyDictionary<StorageService, int> ports, string directory)
     {
         _directory = directory;
+        Blob = blob;
         Table = table;
         Queue = queue;
-        ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-            $"TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};" +
-            $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};";
-        QueuePort = queuePort;
+        Ports = ports;
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+            string.Concat(ports.Select(p => $"{p.Key}Endpoint=http://127.0.0.1:{p.Value}/{AccountName};"));
     }
+
+    public Child Blob { get; }
 
     public Child Table { get; }
 
     public Child Queue { get; }
 
-    public int QueuePort { get; }
+    public IReadOnlyDictionary<StorageService, int> Ports { get; }
 
     public string ConnectionString { get; }
 
-    /// <summary>The app's own client factory (base64 messages, the service version Azurite accepts), with extra policies.</summary>
-    public TableServiceClient Tables(params StoragePolicy[] policies) =>
-        StorageClients.Tables(StorageClients.FromConnectionString(ConnectionString), policies);
+    /// <summary>CPU seconds all three processes have used so far.</summary>
+    public double CpuSeconds => ProcStat.CpuSeconds(Blob.Pid) + ProcStat.CpuSeconds(Table.Pid) + ProcStat.CpuSeconds(Queue.Pid);
 
-    public QueueServiceClient Queues(params StoragePolicy[] policies) =>
-        StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString), policies);
+    /// <summary>The app's own client factory (base64 messages, the service version Azurite accepts).</summary>
+    public TableServiceClient Tables() => StorageClients.Tables(StorageClients.FromConnectionString(ConnectionString));
+
+    public QueueServiceClient Queues() => StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString));
 
     public static async Task<Azurite> StartAsync(string repoRoot)
     {
@@ -169,17 +175,30 @@ public sealed class Azurite : IDisposable
             throw new InvalidOperationException($"Azurite is not installed under {repoRoot}; run `npm ci` there (bench/run.sh does).");
         }
         var work = Directory.CreateTempSubdirectory("bench-azurite-").FullName;
-        var tablePort = Child.FreePort();
-        var queuePort = Child.FreePort();
-        const string common = "--inMemoryPersistence --silent --disableTelemetry";
-        var table = new Child(Path.Combine(bin, "azurite-table"), $"--tableHost 127.0.0.1 --tablePort {tablePort} {common}", work);
-        var queue = new Child(Path.Combine(bin, "azurite-queue"), $"--queueHost 127.0.0.1 --queuePort {queuePort} {common}", work);
-        await Task.WhenAll(Child.WaitForPortAsync(table, tablePort, "azurite-table"), Child.WaitForPortAsync(queue, queuePort, "azurite-queue"));
-        return new Azurite(table, queue, tablePort, queuePort, work);
+        var ports = new Dictionary<StorageService, int>
+        {
+            [StorageService.Blob] = Child.FreePort(),
+            [StorageService.Queue] = Child.FreePort(),
+            [StorageService.Table] = Child.FreePort(),
+        };
+        Child Start(StorageService service)
+        {
+            var name = service.ToString().ToLowerInvariant();
+            return new Child(Path.Combine(bin, "azurite-" + name), $"--{name}Host 127.0.0.1 --{name}Port {ports[service]} --inMemoryPersistence --silent --disableTelemetry", work);
+        }
+        var blob = Start(StorageService.Blob);
+        var table = Start(StorageService.Table);
+        var queue = Start(StorageService.Queue);
+        await Task.WhenAll(
+            Child.WaitForPortAsync(blob, ports[StorageService.Blob], "azurite-blob"),
+            Child.WaitForPortAsync(table, ports[StorageService.Table], "azurite-table"),
+            Child.WaitForPortAsync(queue, ports[StorageService.Queue], "azurite-queue"));
+        return new Azurite(blob, table, queue, ports, work);
     }
 
     public void Dispose()
     {
+        Blob.Dispose();
         Table.Dispose();
         Queue.Dispose();
         try
@@ -298,15 +317,16 @@ public sealed class Receiver : IAsyncDisposable
             Interlocked.Decrement(ref _requests);
             return;
         }
+        // Once per endpoint: the same webhook-id arriving again at the same URL is a duplicate, of any event type.
+        if (!_eventIds.TryAdd($"{key} {id}", 0))
+        {
+            Interlocked.Increment(ref _duplicates);
+            return;
+        }
         using var json = JsonDocument.Parse(body);
         if (json.RootElement.GetProperty("type").GetString() != "order.created")
         {
             Interlocked.Increment(ref _otherEvents);
-            return;
-        }
-        if (!_eventIds.TryAdd(id, 0))
-        {
-            Interlocked.Increment(ref _duplicates);
             return;
         }
         var externalId = json.RootElement.GetProperty("data").GetProperty("externalId").GetString()!;

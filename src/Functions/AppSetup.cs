@@ -30,6 +30,16 @@ public static class AppSetup
 {
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
+    /// <summary>Every table and every triggered queue of the app, by base name.</summary>
+    public static readonly StorageInventory Storage = new(
+        [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookTable.TableName, OrderStore.TableName,
+            InventoryStore.TableName, UsageStore.TableName, SupportTicketStore.TableName, Events.EventFeed.TableName],
+        [Outbox.RelayQueue, EventEnvelope.Queue, OrderMessages.RoutingQueue, HandBackRequest.Queue,
+            DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue]);
+
+    /// <summary>The tables whose partitions commit outbox rows with their changes.</summary>
+    public static readonly OutboxTables Outboxes = new(new HashSet<string>(StringComparer.Ordinal) { ConnectionStore.TableName, OrderStore.TableName });
+
     public static IServiceCollection AddThreePL(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
@@ -42,6 +52,8 @@ public static class AppSetup
         Telemetry.Add(services, configuration);
 
         AddStorage(services, configuration);
+        services.AddSingleton(Storage);
+        services.AddSingleton(Outboxes);
         services.AddSingleton<StorageLayout>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageLayout>());
 
@@ -105,10 +117,14 @@ public static class AppSetup
         services.AddSingleton<CreateWebhookEndpoint>();
         services.AddSingleton<ManageWebhookEndpoints>();
         services.AddSingleton<ListWebhookDeliveries>();
+        services.AddSingleton<Events.EventFeed>();
+        services.AddSingleton<Events.ListEvents>();
         services.AddSingleton<RetryWebhookDelivery>();
 
         services.AddSingleton(OrderOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderStore>();
+        services.AddSingleton(ReconciliationOptions.FromConfiguration(configuration));
+        services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();
         services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
         services.AddSingleton<OrderCommands>();

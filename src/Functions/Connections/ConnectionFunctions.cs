@@ -3,6 +3,7 @@ using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Impersonation;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Connections;
 

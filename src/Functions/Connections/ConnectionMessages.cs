@@ -33,8 +33,8 @@ public static class ConnectionMessages
             if (@event is ConnectionDeactivated or ConnectionDisconnected)
             {
                 // Commits with the transition, so the unstarted orders go back to the merchant even after a crash.
-                var handback = JsonSerializer.Serialize(new Orders.HandBackOrdersFunction.HandBackOrdersPage(connection.Id.Value), EventEnvelope.Json);
-                messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), Orders.OrderMessages.HandbackQueue, handback));
+                var handback = JsonSerializer.Serialize(new HandBackRequest(connection.Id.Value), EventEnvelope.Json);
+                messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), HandBackRequest.Queue, handback));
             }
             if (WorkflowSignal.For(@event) is { } signal)
             {

@@ -1,4 +1,5 @@
 using ThreePL.Domain.Connections;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Connections;
 

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Http;
-using ThreePL.Functions.Webhooks;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Connections;
 

@@ -5,7 +5,7 @@ using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
 using ThreePL.Functions.Http;
 using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Webhooks;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Connections;
 

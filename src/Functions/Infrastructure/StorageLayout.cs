@@ -1,11 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using ThreePL.Functions.Accounts;
-using ThreePL.Functions.Connections;
-using ThreePL.Functions.Email;
-using ThreePL.Functions.Messaging;
-using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Infrastructure;
 
@@ -18,13 +13,11 @@ public sealed class StorageLayout(
     TableServiceClient tables,
     QueueServiceClient queues,
     StorageNames names,
+    StorageInventory inventory,
     ILogger<StorageLayout> logger) : IHostedService
 {
     /// <summary>A queue that no function reads: readiness asks its length as the cheapest queue call.</summary>
     public const string ReadinessQueue = "readiness";
-
-    public static readonly string[] Tables = [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookTable.TableName, Orders.OrderStore.TableName,
-        Inventory.InventoryStore.TableName, Billing.UsageStore.TableName, SupportTickets.SupportTicketStore.TableName];
 
     private static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _stopping = new();
@@ -61,11 +54,11 @@ public sealed class StorageLayout(
     {
         try
         {
-            foreach (var table in Tables)
+            foreach (var table in inventory.Tables)
             {
                 await tables.GetTableClient(names.Table(table)).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-            var queueNames = QueueBinding.TriggeredQueues.Append(ReadinessQueue).Distinct(StringComparer.Ordinal);
+            var queueNames = inventory.TriggeredQueues.Append(ReadinessQueue).Distinct(StringComparer.Ordinal);
             foreach (var queue in queueNames)
             {
                 await queues.GetQueueClient(names.Queue(queue)).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -82,3 +75,9 @@ public sealed class StorageLayout(
         }
     }
 }
+
+/// <summary>
+/// The base names of every table the app keeps and every queue a function reads, named by the app's composition
+/// (<see cref="AppSetup"/>), which knows the features; the layout creates them, and the queues' poison queues.
+/// </summary>
+public sealed record StorageInventory(IReadOnlyList<string> Tables, IReadOnlyList<string> TriggeredQueues);

@@ -57,6 +57,15 @@ public static class TableClientExtensions
         }
         return ([], null);
     }
+    /// <summary>
+    /// Wraps a RowKey position of the API's own (not the service's continuation) as an opaque cursor, for feeds
+    /// that must resume after exactly the last row they read.
+    /// </summary>
+    public static string EncodePosition(string rowKey) => Cursor.Encode(rowKey)!;
+
+    /// <summary>The position <see cref="EncodePosition"/> wrapped, or null for no cursor.</summary>
+    public static string? DecodePosition(string? cursor) => Cursor.Decode(cursor);
+
     /// <summary>True when <paramref name="cursor"/> could be one <see cref="QueryPageAsync"/> issued.</summary>
     public static bool IsWellFormedCursor(string cursor) => Cursor.Decode(cursor, throwOnError: false) is { Length: > 0 } token && !token.Any(char.IsControl);
 

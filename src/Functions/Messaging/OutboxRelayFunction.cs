@@ -13,12 +13,12 @@ public interface IOutboxFollowUp
     Task RunAsync(string partitionKey, CancellationToken cancellationToken);
 }
 
-/// <summary>The outbox safety net: re-drives the outbox rows of the partition a message names.</summary>
-public sealed class OutboxRelayFunction(Outbox outbox, IEnumerable<IOutboxFollowUp> followUps)
-{
-    /// <summary>Tables whose partitions hold outbox rows; a message naming any other is refused.</summary>
-    public static readonly IReadOnlySet<string> OutboxTables = new HashSet<string>(StringComparer.Ordinal) { Connections.ConnectionStore.TableName, Orders.OrderStore.TableName };
+/// <summary>The tables whose partitions hold outbox rows (base names), named by the app's composition.</summary>
+public sealed record OutboxTables(IReadOnlySet<string> Names);
 
+/// <summary>The outbox safety net: re-drives the outbox rows of the partition a message names.</summary>
+public sealed class OutboxRelayFunction(Outbox outbox, OutboxTables outboxTables, IEnumerable<IOutboxFollowUp> followUps)
+{
     [Function("OutboxRelay")]
     public Task RunAsync([QueueTrigger(QueueBinding.Prefix + Outbox.RelayQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
         HandleAsync(QueueDelivery.From(message), cancellationToken);
@@ -27,7 +27,7 @@ public sealed class OutboxRelayFunction(Outbox outbox, IEnumerable<IOutboxFollow
     {
         var request = JsonSerializer.Deserialize<Outbox.RelayRequest>(trigger.MessageText)
             ?? throw new InvalidOperationException("Empty outbox relay message.");
-        if (!OutboxTables.Contains(request.Table))
+        if (!outboxTables.Names.Contains(request.Table))
         {
             throw new InvalidOperationException($"Table '{request.Table}' has no outbox.");
         }

@@ -1,8 +1,4 @@
 using Azure.Storage.Queues.Models;
-using ThreePL.Functions.Billing;
-using ThreePL.Functions.Connections;
-using ThreePL.Functions.Orders;
-using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Functions.Messaging;
 
@@ -27,11 +23,4 @@ public static class QueueBinding
     public const string Prefix = "%ThreePL:Storage:Prefix%";
 
     public const string Connection = "AzureWebJobsStorage";
-
-    /// <summary>The base names of every queue a function reads; the layout creates them and their poison queues.</summary>
-    public static readonly IReadOnlyList<string> TriggeredQueues =
-    [
-        Outbox.RelayQueue, EventEnvelope.Queue, OrderMessages.RoutingQueue, OrderMessages.HandbackQueue,
-        DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue,
-    ];
 }

@@ -51,12 +51,12 @@ public sealed class HandBackOrdersFunction(
     ILogger<HandBackOrdersFunction> logger)
 {
     [Function("HandBackOrders")]
-    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + OrderMessages.HandbackQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + HandBackRequest.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
         HandleAsync(QueueDelivery.From(message), cancellationToken);
 
     public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
     {
-        var message = JsonSerializer.Deserialize<HandBackOrdersPage>(trigger.MessageText, EventEnvelope.Json)
+        var message = JsonSerializer.Deserialize<HandBackRequest>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty hand-back message.");
         if (!ConnectionId.TryParse(message.ConnectionId, out var connectionId)
             || await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is not { } connection)
@@ -86,12 +86,11 @@ public sealed class HandBackOrdersFunction(
         }
         if (next is not null)
         {
-            var body = JsonSerializer.Serialize(new HandBackOrdersPage(connectionId.Value, next), EventEnvelope.Json);
-            await queues.GetQueueClient(names.Queue(OrderMessages.HandbackQueue)).SendMessageAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var body = JsonSerializer.Serialize(new HandBackRequest(connectionId.Value, next), EventEnvelope.Json);
+            await queues.GetQueueClient(names.Queue(HandBackRequest.Queue)).SendMessageAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         logger.LogInformation("Hand-back of {ConnectionId}: {Count} orders looked at, {More}", connectionId, rows.Count, next is null ? "done" : "more to come");
     }
 
     /// <summary>The message: the connection, and where the previous run stopped (absent on the first run).</summary>
-    public sealed record HandBackOrdersPage(string ConnectionId, string? Cursor = null);
 }

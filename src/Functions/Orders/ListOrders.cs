@@ -13,15 +13,17 @@ namespace ThreePL.Functions.Orders;
 /// its <c>t|</c> partition, where a connection is a RowKey range. Status and connection filter on the rows'
 /// projection on the server, then every order is read and checked again (the order row is the truth; a
 /// projection may lag a moment behind a commit), so a page may hold fewer than <c>limit</c> items while
-/// <c>nextCursor</c> still says there is more.
+/// <c>nextCursor</c> still says there is more. With <c>updatedSince</c> the same orders come in the order they
+/// changed, from <see cref="OrderChangeFeed"/>.
 /// </summary>
-public sealed class ListOrders(OrderStore store)
+public sealed class ListOrders(OrderStore store, OrderChangeFeed changes)
 {
     public async Task<Results<Ok<Page<OrderResponse>>, ProblemHttpResult>> HandleAsync(
-        Caller caller, string? status, string? connectionId, string? cursor, int? limit, CancellationToken cancellationToken)
+        Caller caller, string? status, string? connectionId, string? updatedSince, string? cursor, int? limit, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var pageSize = Paging.Limit(limit, errors);
+        var since = Rfc3339.Parse(updatedSince, "updatedSince", errors);
         OrderStatus? wanted = null;
         if (status is not null)
         {
@@ -59,32 +61,41 @@ public sealed class ListOrders(OrderStore store)
             }
             connection = scope;
         }
+        if (since is { } changedSince)
+        {
+            return TypedResults.Ok(await changes.ListAsync(caller, changedSince, wanted, connection, cursor, pageSize, cancellationToken).ConfigureAwait(false));
+        }
 
         var filter = Filter(caller, wanted, connection);
         var page = await store.Table.QueryPageAsync(filter, cursor, pageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
         var orders = await Task.WhenAll(page.Items.Select(row => store.GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken))).ConfigureAwait(false);
         var visible = orders
-            .Where(o => o is not null && OrderAccess.PartyOf(caller, o) is not null
-                && (caller.Kind == AccountKind.Merchant ? o.Order.MerchantAccountId == caller.AccountId : o.ThreePlAccountId == caller.AccountId)
-                && (wanted is null || o.Order.Status == wanted)
-                && (connection is null || o.Order.ConnectionId == connection))
+            .Where(o => o is not null && IsListed(caller, o, wanted, connection))
             .Select(o => OrderResponse.For(o!.Order))
             .ToList();
         return TypedResults.Ok(new Page<OrderResponse>(visible, page.ContinuationToken));
     }
 
+    /// <summary>Whether the order, as read now, belongs in the caller's list with these filters.</summary>
+    public static bool IsListed(Caller caller, StoredOrder order, OrderStatus? status, ConnectionId? connection) =>
+        OrderAccess.PartyOf(caller, order) is not null
+        && (caller.Kind == AccountKind.Merchant ? order.Order.MerchantAccountId == caller.AccountId : order.ThreePlAccountId == caller.AccountId)
+        && (status is null || order.Order.Status == status)
+        && (connection is null || order.Order.ConnectionId == connection);
+
     private static string Filter(Caller caller, OrderStatus? status, ConnectionId? connection)
     {
         var wire = status is { } s ? OrderStatusNames.ToWire(s) : null;
+        const string end = OrderChangeFeed.ListRowsEnd;
         if (caller.Kind == AccountKind.Merchant)
         {
             var partition = OrderIndex.MerchantPartition(caller.AccountId);
             return (wire, connection) switch
             {
-                (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
-                (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {wire}"),
-                (null, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and ConnectionId eq {c.Value}"),
-                ({ } w, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {w} and ConnectionId eq {c.Value}"),
+                (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {end}"),
+                (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {end} and Status eq {wire}"),
+                (null, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {end} and ConnectionId eq {c.Value}"),
+                ({ } w, { } c) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {end} and Status eq {w} and ConnectionId eq {c.Value}"),
             };
         }
         var threePl = OrderIndex.ThreePlPartition(caller.AccountId);
@@ -96,7 +107,7 @@ public sealed class ListOrders(OrderStore store)
                 : TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and RowKey ge {from} and RowKey lt {to} and Status eq {wire}");
         }
         return wire is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {threePl}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and Status eq {wire}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and RowKey lt {end}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {threePl} and RowKey lt {end} and Status eq {wire}");
     }
 }

@@ -33,7 +33,7 @@ public sealed class OrderFunctions(
     [Function(nameof(ListOrders))]
     public Task<IResult> ListOrdersAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/orders")] HttpRequest request) =>
         api.RunAsync(request, Read, (Caller caller, CancellationToken ct) => list.HandleAsync(
-            caller, Query.Text(request, "status"), Query.Text(request, "connectionId"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
+            caller, Query.Text(request, "status"), Query.Text(request, "connectionId"), Query.Text(request, "updatedSince"), Query.Text(request, "cursor"), Query.Int(request, "limit"), ct));
 
     [Function(nameof(GetOrder))]
     public Task<IResult> GetOrderAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/orders/{id}")] HttpRequest request, string id) =>

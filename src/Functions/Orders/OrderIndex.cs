@@ -14,7 +14,7 @@ namespace ThreePL.Functions.Orders;
 /// command's own call, the safety net's call and any concurrent call can run in any order and the newest
 /// projection wins. Rows of connections the order was handed back from are deleted under the same guard.
 /// </summary>
-public sealed class OrderIndex(OrderStore store)
+public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
 {
     private const int MaxAttempts = 5;
 
@@ -65,6 +65,7 @@ public sealed class OrderIndex(OrderStore store)
         ["ConnectionId"] = stored.Order.ConnectionId?.Value,
         ["MerchantAccountId"] = stored.Order.MerchantAccountId.Value,
         ["Version"] = stored.Order.Version,
+        ["UpdatedAt"] = stored.Order.UpdatedAt,
     };
 
     private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, CancellationToken cancellationToken)
@@ -85,14 +86,8 @@ public sealed class OrderIndex(OrderStore store)
             insertFirst = false;
             try
             {
-                if (existing is null)
-                {
-                    await store.Table.AddEntityAsync(projection, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await store.Table.UpdateEntityAsync(projection, existing.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                }
+                // The reconciliation feed's change rows ride in the same transaction (docs/orders-storage.md).
+                await changes.WriteAsync(projection, existing, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)

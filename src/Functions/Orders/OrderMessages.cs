@@ -8,7 +8,6 @@ namespace ThreePL.Functions.Orders;
 public static class OrderMessages
 {
     public const string RoutingQueue = "order-routing";
-    public const string HandbackQueue = "order-handbacks";
 
     /// <summary>The routing request for a received order.</summary>
     public static OutboxMessage RoutingRequest(OrderReceived received) => new(

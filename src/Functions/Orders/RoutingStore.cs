@@ -68,8 +68,8 @@ public sealed class RoutingStore(OrderStore orders, TimeProvider time, IConfigur
 }
 
 /// <summary>
-/// What routing asks of inventory: does this connection stock every line? Implemented over the inventory the
-/// 3PL reports (<see cref="Inventory.InventoryLookup"/>); an interface so routing does not depend on how stock is stored.
+/// What routing asks of inventory: does this connection stock every line? Implemented by the inventory feature over
+/// the counts the 3PL reports; an interface so routing does not depend on how stock is stored.
 /// </summary>
 public interface IInventoryLookup
 {

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Http;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Webhooks;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Webhooks;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ThreePL.Functions.Tests.Infrastructure;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Api;
 

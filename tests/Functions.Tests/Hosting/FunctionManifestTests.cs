@@ -68,7 +68,7 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         Assert.All(triggers, f => Assert.Equal(QueueBinding.Connection, f.Trigger.Connection));
         Assert.All(triggers, f => Assert.StartsWith(QueueBinding.Prefix, f.Trigger.QueueName, StringComparison.Ordinal));
         var read = triggers.Select(f => f.Trigger.QueueName![QueueBinding.Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
-        Assert.Equal(QueueBinding.TriggeredQueues.ToHashSet(StringComparer.Ordinal), read);
+        Assert.Equal(AppSetup.Storage.TriggeredQueues.ToHashSet(StringComparer.Ordinal), read);
         Assert.Equal(triggers.Count, read.Count);
     }
 

@@ -33,6 +33,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public int QueuePort { get; private set; }
 
+    /// <summary>Each service's port, for a <see cref="CountingStorageProxy"/> in front of them.</summary>
+    public IReadOnlyDictionary<StorageService, int> Ports { get; private set; } = new Dictionary<StorageService, int>();
+
     public static string UniqueName(string prefix)
     {
         // Valid for both kinds: tables want letters and digits starting with a letter, queues lower case.
@@ -70,6 +73,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};" +
             $"QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};";
         QueuePort = queuePort;
+        Ports = new Dictionary<StorageService, int> { [StorageService.Blob] = blobPort, [StorageService.Queue] = queuePort, [StorageService.Table] = tablePort };
         Tables = StorageClients.Tables(StorageClients.FromConnectionString(ConnectionString));
         Queues = StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString));
     }

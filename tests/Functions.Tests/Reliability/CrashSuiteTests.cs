@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
 
@@ -197,7 +198,11 @@ public sealed class CrashSuiteTests(AzuriteFixture azurite) : IDisposable
             var version = order.GetInt64("Version");
             var merchantRow = rows.Single(r => r.PartitionKey == $"m|{merchantId}" && r.RowKey == id);
             Assert.Equal(version, merchantRow.GetInt64("Version"));
-            var threePlRow = rows.Single(r => r.PartitionKey == $"t|{threePlId}" && r.RowKey.EndsWith("|" + id, StringComparison.Ordinal));
+            var threePlRow = rows.Single(r => r.PartitionKey == $"t|{threePlId}" && r.RowKey.EndsWith("|" + id, StringComparison.Ordinal)
+                && !r.RowKey.StartsWith(OrderChangeFeed.ListRowsEnd, StringComparison.Ordinal));
+            // The reconciliation feed's change row follows the list row, crash or not: one per order, at its version.
+            var changeRow = rows.Single(r => r.PartitionKey == $"m|{merchantId}" && r.RowKey.StartsWith(OrderChangeFeed.ChangePrefix, StringComparison.Ordinal) && r.GetString("OrderId") == id);
+            Assert.Equal(version, changeRow.GetInt64("Version"));
             Assert.Equal(version, threePlRow.GetInt64("Version"));
             Assert.Equal("awaiting_shipment", threePlRow.GetString("Status"));
             Assert.Equal(version, rows.Count(r => r.PartitionKey == id && r.RowKey.StartsWith("history|", StringComparison.Ordinal)));

@@ -73,6 +73,7 @@ public sealed class ScopedCallerTests(AzuriteFixture azurite)
         ["GET /v1/webhook-deliveries/{id}"] = Filtered,
         ["POST /v1/webhook-deliveries/{id}/retry"] = Filtered,
         ["POST /v1/webhook-deliveries/recover"] = Filtered,
+        ["GET /v1/events"] = Filtered,
         ["GET /v1/audit-events"] = Filtered,
     };
 

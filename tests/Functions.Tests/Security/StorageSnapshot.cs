@@ -33,7 +33,7 @@ public static class StorageSnapshot
     public static async Task<SortedSet<string>> TakeAsync(TableServiceClient tables, string prefix)
     {
         var rows = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var name in StorageLayout.Tables)
+        foreach (var name in AppSetup.Storage.Tables)
         {
             var table = tables.GetTableClient(prefix + name);
             await table.CreateIfNotExistsAsync();

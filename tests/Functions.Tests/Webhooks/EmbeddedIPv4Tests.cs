@@ -1,6 +1,7 @@
 using System.Net;
 using ThreePL.Functions.Tests.Security;
 using ThreePL.Functions.Webhooks;
+using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Webhooks;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace ThreePL.Functions.Webhooks;
+namespace ThreePL.Functions.Infrastructure;
 
 /// <summary>Standard Webhooks secrets: <c>whsec_</c> and base64 of 32 random bytes.</summary>
 public static class WebhookSecret

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ThreePL.Functions.Webhooks;
+namespace ThreePL.Functions.Infrastructure;
 
 /// <summary>
 /// Where webhooks may go (SSRF guard): absolute <c>https</c> URLs whose host resolves only to public

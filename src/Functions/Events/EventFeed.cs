@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Events;
+
+/// <summary>What <c>GET /v1/events</c> lists: the envelope a webhook carries, with the same id.</summary>
+public sealed record EventResponse(string Id, string Type, DateTimeOffset CreatedAt, JsonElement Data);
+
+/// <summary>
+/// Table <c>events</c>: every public event an account was told about, so a receiver that was down can catch up.
+/// Partition <c>a|{accountId}</c> (one per account that <see cref="EventEnvelope.AccountIds"/> names, so no other
+/// tenant's partition is ever read), rows keyed by time (<see cref="TimeKeyedFeed"/>): <c>t|{ticks}|{eventId}</c>
+/// for the account, and <c>c|{connectionId}|{ticks}|{eventId}</c> for a key scoped to that connection. Both rows
+/// of an account are one entity-group transaction: one write per event per account. Recorded by the
+/// <c>events</c> consumer before the webhook fan-out, so an event a webhook delivered is in the feed.
+/// </summary>
+public sealed class EventFeed(TableServiceClient tables, StorageNames names, ReconciliationOptions options, TimeProvider time)
+{
+    public const string TableName = "events";
+    private const string AccountPrefix = "t|";
+    private const int MaxRekeys = 3;
+
+    // A string property holds at most 32 K characters; larger data spans numbered properties.
+    private const int DataChunk = 30_000;
+
+    public TableClient Table => tables.GetTableClient(names.Table(TableName));
+
+    private static string Partition(AccountId account) => "a|" + account.Value;
+
+    private static string ConnectionPrefix(string connectionId) => "c|" + connectionId + "|";
+
+    /// <summary>
+    /// Records the event for every account it concerns. Idempotent for a redelivered message that arrives in time
+    /// (same keys, upserted); one that arrives later than the write bound is recorded again under its own time,
+    /// which a reader sees as the same event id twice, as a webhook receiver may.
+    /// </summary>
+    public async Task RecordAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
+        {
+            if (!AccountId.TryParse(accountId, out var account))
+            {
+                continue;
+            }
+            var keyTime = TimeKeyedFeed.KeyTime(envelope.CreatedAt, time.GetUtcNow(), options);
+            await WriteAsync(envelope, account, keyTime, cancellationToken).ConfigureAwait(false);
+            for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
+            {
+                keyTime = time.GetUtcNow();
+                await WriteAsync(envelope, account, keyTime, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task WriteAsync(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    {
+        var keys = new List<string> { TimeKeyedFeed.RowKey(AccountPrefix, keyTime, envelope.Id) };
+        if (envelope.ConnectionId is { } connectionId)
+        {
+            keys.Add(TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id));
+        }
+        var data = envelope.Data.GetRawText();
+        return Table.CommitAsync(keys.Select(key =>
+        {
+            var row = new TableEntity(Partition(account), key)
+            {
+                ["EventId"] = envelope.Id,
+                ["Type"] = envelope.Type,
+                ["CreatedAt"] = envelope.CreatedAt,
+                ["ConnectionId"] = envelope.ConnectionId,
+            };
+            for (var i = 0; i * DataChunk < data.Length || i == 0; i++)
+            {
+                row[i == 0 ? "Data" : $"Data{i}"] = data.Substring(i * DataChunk, Math.Min(DataChunk, data.Length - (i * DataChunk)));
+            }
+            return new TableTransactionAction(TableTransactionActionType.UpsertReplace, row);
+        }), cancellationToken);
+    }
+
+    /// <summary>
+    /// A page of the account's events (of one connection for a scoped caller) from <paramref name="since"/>, in the
+    /// order they were recorded, up to the settled horizon.
+    /// </summary>
+    public async Task<(IReadOnlyList<EventResponse> Items, string? NextCursor)> ListAsync(
+        AccountId account, ConnectionId? scope, DateTimeOffset? since, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var prefix = scope is { } s ? ConnectionPrefix(s.Value) : AccountPrefix;
+        var (rows, next) = await TimeKeyedFeed.PageAsync(Table, Partition(account), prefix, since, cursor, limit, time.GetUtcNow(), options, cancellationToken).ConfigureAwait(false);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var items = rows.Where(r => seen.Add(r.GetString("EventId")!)).Select(From).ToList();
+        return (items, next);
+    }
+
+    private static EventResponse From(TableEntity row)
+    {
+        var data = new StringBuilder(row.GetString("Data"));
+        for (var i = 1; row.GetString($"Data{i}") is { } chunk; i++)
+        {
+            data.Append(chunk);
+        }
+        using var document = JsonDocument.Parse(data.ToString());
+        return new EventResponse(row.GetString("EventId")!, row.GetString("Type")!, row.GetDateTimeOffset("CreatedAt")!.Value, document.RootElement.Clone());
+    }
+}

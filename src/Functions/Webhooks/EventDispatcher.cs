@@ -1,0 +1,23 @@
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Webhooks;
+
+/// <summary>
+/// Consumes the internal <c>events</c> queue and fans every event out to its webhooks. Idempotent by event id:
+/// the fan-out keys each delivery by (event id, destination), and the catch-up feed upserts by (event id, time). The
+/// e-mails of the connection workflow are not sent from here: its Durable orchestration sends them.
+/// </summary>
+public sealed class EventDispatcher(WebhookFanOut webhooks, Events.EventFeed feed)
+{
+    [Function("DispatchEvent")]
+    public Task RunAsync([QueueTrigger(QueueBinding.Prefix + EventEnvelope.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        HandleAsync(QueueDelivery.From(message), cancellationToken);
+
+    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
+    {
+        var envelope = EventEnvelope.Parse(trigger.MessageText);
+        // Recorded first: an event whose webhook went out is always in the catch-up feed (GET /v1/events).
+        await feed.RecordAsync(envelope, cancellationToken).ConfigureAwait(false);
+        await webhooks.PublishAsync(envelope, redelivered: trigger.DequeueCount > 1, cancellationToken).ConfigureAwait(false);
+    }
+}
