@@ -17,8 +17,8 @@ namespace ThreePL.Functions.Tests.Orders;
 public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     /// <summary>The documented bounds per order, with a little room for rare retries.</summary>
-    private const double MaxTableOperationsShipOnly = 18;
-    private const double MaxTableOperationsAcceptAndShip = 31;
+    private const double MaxTableOperationsShipOnly = 20;
+    private const double MaxTableOperationsAcceptAndShip = 34;
 
     [Fact]
     public async Task Accept_and_ship_whole_stay_within_their_storage_budget()
