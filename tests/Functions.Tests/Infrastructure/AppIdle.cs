@@ -23,13 +23,16 @@ public static class AppIdle
         return names;
     }
 
-    public static async Task<bool> IsIdleAsync(AzuriteFixture azurite, string prefix)
+    public static async Task<bool> IsIdleAsync(AzuriteFixture azurite, string prefix) => await BusyWithAsync(azurite, prefix) is null;
+
+    /// <summary>What work is left (the first found), or null when none is.</summary>
+    public static async Task<string?> BusyWithAsync(AzuriteFixture azurite, string prefix)
     {
         await foreach (var queue in azurite.Queues.GetQueuesAsync(prefix: prefix))
         {
-            if (!queue.Name.EndsWith("-poison", StringComparison.Ordinal) && await CountAsync(azurite.Queues.GetQueueClient(queue.Name)) > 0)
+            if (!queue.Name.EndsWith("-poison", StringComparison.Ordinal) && await CountAsync(azurite.Queues.GetQueueClient(queue.Name)) is > 0 and var count)
             {
-                return false;
+                return $"{count} messages in {queue.Name}";
             }
         }
         // A Durable timer waits in a control queue as an invisible message for as long as the timer runs (days for an
@@ -43,23 +46,33 @@ public static class AppIdle
                 : (await client.PeekMessagesAsync(1)).Value.Length > 0;
             if (busy)
             {
-                return false;
+                return $"work in {queue.Name}";
             }
         }
         foreach (var table in await TablesAsync(azurite.Tables, prefix))
         {
-            await foreach (var _ in azurite.Tables.GetTableClient(table).QueryAsync<TableEntity>(
-                TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}"), maxPerPage: 1, select: ["RowKey"]))
+            await foreach (var row in azurite.Tables.GetTableClient(table).QueryAsync<TableEntity>(
+                TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}"), maxPerPage: 1, select: ["PartitionKey"]))
             {
-                return false;
+                return $"an outbox row in {table}/{row.PartitionKey}";
             }
         }
-        return true;
+        return null;
     }
 
-    /// <summary>Polls until <see cref="IsIdleAsync"/> holds.</summary>
-    public static Task WaitAsync(AzuriteFixture azurite, string prefix, TimeSpan? timeout = null) =>
-        Eventually.True(() => IsIdleAsync(azurite, prefix), $"the app with prefix {prefix} to have no queued work and no unrelayed outbox rows", timeout);
+    /// <summary>Polls until <see cref="BusyWithAsync"/> finds nothing; a timeout names what was left.</summary>
+    public static async Task WaitAsync(AzuriteFixture azurite, string prefix, TimeSpan? timeout = null)
+    {
+        string? left = null;
+        try
+        {
+            await Eventually.True(async () => (left = await BusyWithAsync(azurite, prefix)) is null, $"the app with prefix {prefix} to have no queued work and no unrelayed outbox rows", timeout);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Still: {left}.", ex);
+        }
+    }
 
     private static async Task<int> CountAsync(QueueClient queue) =>
         (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;

@@ -28,7 +28,13 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
     {
         var n = int.TryParse(Environment.GetEnvironmentVariable("ORDERS_SCALE_N"), out var configured) ? configured : 1000;
         var counter = new StorageOperationCounter(azurite.QueuePort);
-        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02" }, s => s.AddSingleton(new StoragePolicy(counter)));
+        var wave = int.TryParse(Environment.GetEnvironmentVariable("ORDERS_SCALE_WAVE"), out var waveSize) ? waveSize : 1000;
+        // The waves bound the routing backlog themselves; intake backpressure must not refuse part of one.
+        using var app = new TestApp(azurite, new Dictionary<string, string?>
+        {
+            ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
+            ["ThreePL:Orders:MaxBacklog"] = Math.Max(wave, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, s => s.AddSingleton(new StoragePolicy(counter)));
 
         var merchants = new List<SeededAccount>();
         for (var t = 0; t < 5; t++)
@@ -54,7 +60,6 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
         // Azurite's queue costs grow with queue depth and its queue garbage collection stalls everything once
         // thousands of messages wait (docs/orders-storage.md), so large runs go in waves of ORDERS_SCALE_WAVE
         // concurrent submissions (default 1 000), each routed before the next starts.
-        var wave = int.TryParse(Environment.GetEnvironmentVariable("ORDERS_SCALE_WAVE"), out var waveSize) ? waveSize : 1000;
         var table = azurite.Tables.GetTableClient(new StorageNames(app.Prefix).Table("orders"));
         var clock = Stopwatch.StartNew();
         var intakeTime = TimeSpan.Zero;
