@@ -66,16 +66,14 @@ public sealed class IntakeBackpressure(QueueServiceClient queues, StorageNames n
         {
             return last;
         }
-        if (last is not null)
-        {
-            if (!_refresh.Wait(0))
-            {
-                return last;
-            }
-        }
-        else
+        // Only the very first reading is waited for; later, whoever finds the refresh taken keeps the previous one.
+        if (last is null)
         {
             await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (!_refresh.Wait(0))
+        {
+            return last;
         }
         try
         {
