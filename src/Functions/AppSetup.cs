@@ -133,6 +133,8 @@ public static class AppSetup
         services.AddSingleton<InventoryStore>();
         services.TryAddSingleton<IInventoryLookup, InventoryLookup>();
         services.AddSingleton<OrderRouter>();
+        services.AddSingleton(IntakeOptions.FromConfiguration(configuration));
+        services.AddSingleton<IntakeBackpressure>();
         services.AddSingleton<SubmitOrder>();
         services.AddSingleton<GetOrder>();
         services.AddSingleton<ListOrders>();

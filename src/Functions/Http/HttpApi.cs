@@ -132,5 +132,12 @@ public sealed class HttpApi(Authenticator authenticator, RequestBody body, ILogg
     private static int StatusOf(IResult result) =>
         Unwrap(result) is IStatusCodeHttpResult { StatusCode: { } status } ? status : StatusCodes.Status200OK;
 
-    private static IResult Unwrap(IResult result) => result is INestedHttpResult nested ? nested.Result : result;
+    private static IResult Unwrap(IResult result)
+    {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
+        return result;
+    }
 }

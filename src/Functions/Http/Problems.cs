@@ -48,5 +48,9 @@ public static class Problems
     public static ProblemHttpResult PreconditionFailed(string detail) =>
         Create(StatusCodes.Status412PreconditionFailed, "precondition_failed", "The resource has changed.", detail);
 
+    /// <summary>503 <c>overloaded</c>: the work behind this request is backed up; come back after <paramref name="retryAfter"/>.</summary>
+    public static RetryLaterResult Overloaded(string detail, TimeSpan retryAfter) =>
+        new(Create(StatusCodes.Status503ServiceUnavailable, "overloaded", "The service is overloaded.", detail), retryAfter);
+
     public static string TypeFor(string code) => $"https://docs.threepl.connect/problems/{code}";
 }

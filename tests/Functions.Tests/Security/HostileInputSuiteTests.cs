@@ -44,7 +44,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var world = await HostileWorld.BuildAsync(app);
         var operations = await ApiSurface.ReadAsync(app);
         Assert.True(operations.Count >= 30, $"Only {operations.Count} operations found in the OpenAPI document.");
-        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite, app.Prefix);
 
         var requests = new List<(string Label, Func<HttpRequestMessage> Make, bool AllowEmptyOk)>();
         foreach (var op in operations)
@@ -129,7 +129,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var id = await Connect.ActiveAsync(app, threePl, merchant);
-        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite, app.Prefix);
         using var tpl = app.WithKey(threePl.ApiKey);
         var failures = new List<string>();
         foreach (var url in SsrfTargets)
@@ -170,7 +170,7 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
         {
             await Eventually.True(async () => (await ApiAssert.Json(await shop.GetAsync($"/v1/connections/{expired}"), HttpStatusCode.OK)).GetProperty("status").GetString() == "expired", "expiry");
         }
-        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite, app.Prefix);
 
         var cases = new (string Token, HttpStatusCode Expected)[]
         {

@@ -42,7 +42,7 @@ public sealed class TenantIsolationMatrixTests(AzuriteFixture azurite)
             ("other 3PL logged in to its own brand", outsiderBrandToken, false),
         };
         var operations = await ApiSurface.ReadAsync(app);
-        var before = await StorageSnapshot.StableAsync(azurite.Tables, app.Prefix);
+        var before = await StorageSnapshot.StableAsync(azurite, app.Prefix);
 
         using var client = app.CreateClient();
         var failures = new List<string>();
