@@ -119,7 +119,8 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{shipped}/ship", new { carrier = "dhl", service = "express", trackingNumber = "T1" }), HttpStatusCode.OK);
         await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{connection}/deactivate", null), HttpStatusCode.OK);
         await OrderTestKit.WaitForStatusAsync(shop, handedBack, "open");
-        await Eventually.True(() => Task.FromResult(receiver.Hooks.Count >= 3), "the per-client webhooks, one of them retried");
+        // Other events arrive meanwhile; what matters is that the one answered 503 came again, through the delivery queue.
+        await Eventually.True(() => Task.FromResult(receiver.Hooks.GroupBy(h => h.Id).Any(g => g.Count() >= 2)), "the webhook answered 503 to be retried");
 
         var names = app.Services.GetRequiredService<StorageNames>();
         var triggered = PublishedApp.Functions.Where(f => f.Trigger.Type == "queueTrigger")
