@@ -41,7 +41,7 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
             await WaitForStatusAsync(tpl, id, "awaiting_shipment");
         }
 
-        var acceptAndShip = await MeasureAsync(counter, async () =>
+        var acceptAndShip = await MeasureAsync(counter, app.Prefix, async () =>
         {
             foreach (var id in ids.Take(n))
             {
@@ -49,7 +49,7 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
                 await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T-" + id }), HttpStatusCode.OK);
             }
         });
-        var shipOnly = await MeasureAsync(counter, async () =>
+        var shipOnly = await MeasureAsync(counter, app.Prefix, async () =>
         {
             foreach (var id in ids.Skip(n))
             {
@@ -74,26 +74,16 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> and counts until the safety nets, billing and events settle.</summary>
-    private static async Task<IReadOnlyDictionary<string, long>> MeasureAsync(StorageOperationCounter counter, Func<Task> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> and counts until the safety nets, billing and events are done: each is a queued
+    /// message (or an outbox row) until its work is.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, long>> MeasureAsync(StorageOperationCounter counter, string prefix, Func<Task> work)
     {
-        await SettleAsync(counter);
+        await AppIdle.WaitAsync(azurite, prefix, TimeSpan.FromMinutes(5));
         counter.Reset();
         await work();
-        await SettleAsync(counter);
+        await AppIdle.WaitAsync(azurite, prefix, TimeSpan.FromMinutes(5));
         return counter.Snapshot();
-    }
-
-    private static async Task SettleAsync(StorageOperationCounter counter)
-    {
-        long last = -1;
-        await Eventually.True(async () =>
-        {
-            await Task.Delay(4000);
-            var now = counter.TableOperations + counter.Get("queue-send") + counter.Get("queue-delete");
-            var settled = now == last;
-            last = now;
-            return settled;
-        }, "storage operations to settle", TimeSpan.FromMinutes(5));
     }
 }

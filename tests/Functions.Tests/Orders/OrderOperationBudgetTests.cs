@@ -59,13 +59,13 @@ public sealed class OrderOperationBudgetTests(AzuriteFixture azurite, ITestOutpu
         // A few orders first, so one-off work (first reads, JIT-driven timeouts) does not count against the budget.
         await SubmitAsync(http, merchantKeys, "warm", 8);
         await WebhooksAsync(receiver, 8);
-        await SettleAsync(proxy);
+        await AppIdle.WaitAsync(azurite, prefix, TimeSpan.FromMinutes(1));
         proxy.Reset();
         output.WriteLine($"started, seeded and warmed up in {clock.Elapsed.TotalSeconds:F1} s");
 
         await SubmitAsync(http, merchantKeys, "budget", Orders);
         await WebhooksAsync(receiver, 8 + Orders);
-        await SettleAsync(proxy);
+        await AppIdle.WaitAsync(azurite, prefix, TimeSpan.FromMinutes(1));
 
         output.WriteLine($"counted in {clock.Elapsed.TotalSeconds:F1} s");
         var operations = proxy.Snapshot();
@@ -131,21 +131,6 @@ public sealed class OrderOperationBudgetTests(AzuriteFixture azurite, ITestOutpu
 
     private static HashSet<string?> OrderCreatedIds(TestReceiver receiver) =>
         receiver.Hooks.Where(h => h.Body.Contains("\"type\":\"order.created\"", StringComparison.Ordinal)).Select(h => h.Id).ToHashSet();
-
-    /// <summary>Until nothing but idle polls and the task hub's lease upkeep reached storage for 3 s (the safety nets fire after 2 s).</summary>
-    private static async Task SettleAsync(CountingStorageProxy proxy)
-    {
-        int Busy() => proxy.Snapshot().Count(o => !o.IsIdlePoll && o.Stage != StorageOperationClassifier.DurableStage);
-        var last = Busy();
-        await Eventually.True(async () =>
-        {
-            await Task.Delay(3000);
-            var now = Busy();
-            var settled = now == last;
-            last = now;
-            return settled;
-        }, "storage operations to settle", TimeSpan.FromMinutes(1));
-    }
 
     private static async Task<(string Id, string Key)> CreateAccountAsync(HttpClient http, string kind)
     {
