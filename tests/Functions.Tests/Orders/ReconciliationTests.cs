@@ -151,6 +151,8 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         {
             await WaitForStatusAsync(tpl, id, "awaiting_shipment");
         }
+        // Routing writes the list and change rows after the order row; "since" starts once they are all written.
+        await AppIdle.WaitAsync(azurite, app.Prefix);
         var since = DateTimeOffset.UtcNow;
 
         foreach (var id in new[] { b, a, c })
