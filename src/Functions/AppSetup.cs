@@ -73,6 +73,7 @@ public static class AppSetup
 
         services.AddSingleton(OutboxOptions.FromConfiguration(configuration));
         services.AddSingleton<Outbox>();
+        services.AddSingleton<InlineRelay>();
         services.AddSingleton(EmailOptions.FromConfiguration(configuration));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<EmailOptions>().SmtpHost is { Length: > 0 }
             ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())
@@ -114,6 +115,8 @@ public static class AppSetup
         services.AddSingleton<DeliveryQueue>();
         services.AddSingleton<WebhookAttempts>();
         services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<EventDispatcher>();
+        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<EventDispatcher>());
         services.AddSingleton<CreateWebhookEndpoint>();
         services.AddSingleton<ManageWebhookEndpoints>();
         services.AddSingleton<ListWebhookDeliveries>();

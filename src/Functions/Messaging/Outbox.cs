@@ -73,17 +73,13 @@ public sealed class Outbox(
         }
         try
         {
-            await RelayAsync(tables.GetTableClient(names.Table(table)), partitionKey, messages, cancellationToken).ConfigureAwait(false);
+            await RelayAsync(table, partitionKey, messages, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException or OperationCanceledException)
         {
             logger.LogWarning(ex, "Inline relay of {Count} messages of {Table}/{Partition} failed; the safety net will deliver them", messages.Count, table, partitionKey);
         }
     }
-
-    /// <summary>Relays a command's rows now; a failure is thrown (the caller's message comes back and recovers).</summary>
-    public Task RelayNowAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken) =>
-        messages.Count == 0 ? Task.CompletedTask : RelayAsync(tables.GetTableClient(names.Table(table)), partitionKey, messages, cancellationToken);
 
     /// <summary>
     /// Sends a message without an outbox row, for a message that goes out before the state it refers to is
@@ -94,6 +90,17 @@ public sealed class Outbox(
 
     /// <summary>Re-drives whatever outbox rows a partition still holds (the safety net's work).</summary>
     public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var pending = await ReadPendingAsync(table, partitionKey, cancellationToken).ConfigureAwait(false);
+        if (pending.Count > 0)
+        {
+            logger.LogInformation("Re-driving {Count} outbox messages of {Table}/{Partition}", pending.Count, table, partitionKey);
+            await RelayAsync(table, partitionKey, pending, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The outbox rows a partition still holds, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxMessage>> ReadPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {
         var client = tables.GetTableClient(names.Table(table));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ge {RowPrefix} and RowKey lt {RowPrefixEnd}");
@@ -106,25 +113,27 @@ public sealed class Outbox(
                 row.GetString("Body") ?? "",
                 TimeSpan.FromSeconds(row.GetInt64("DelaySeconds") ?? 0)));
         }
-        if (pending.Count > 0)
+        return pending;
+    }
+
+    /// <summary>Deletes relayed rows one by one, which tolerates a concurrent relay of the same rows (a 404 is success here).</summary>
+    public async Task DeleteRowsAsync(string table, string partitionKey, IEnumerable<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        var client = tables.GetTableClient(names.Table(table));
+        foreach (var message in messages)
         {
-            logger.LogInformation("Re-driving {Count} outbox messages of {Table}/{Partition}", pending.Count, table, partitionKey);
-            await RelayAsync(client, partitionKey, pending, cancellationToken).ConfigureAwait(false);
+            await client.DeleteEntityAsync(partitionKey, RowPrefix + message.Id, ETag.All, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task RelayAsync(TableClient table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
+    private async Task RelayAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
     {
         foreach (var message in messages)
         {
             var queueName = names.Queue(message.Queue);
             await queues.GetQueueClient(queueName).SendAfterAsync(message.Body, message.Delay, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        foreach (var message in messages)
-        {
-            // Deleting one by one tolerates a concurrent relay of the same rows (a 404 is success here).
-            await table.DeleteEntityAsync(partitionKey, RowPrefix + message.Id, ETag.All, cancellationToken).ConfigureAwait(false);
-        }
+        await DeleteRowsAsync(table, partitionKey, messages, cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record RelayRequest(string Table, string PartitionKey);

@@ -26,7 +26,8 @@ public enum OrderRecovery
     /// <summary>
     /// The command runs inside a queue function whose message is deleted only when the function returns: a failure
     /// after the commit is thrown, the message comes back, and its handler finishes the work. No safety net is armed,
-    /// which saves a send, a receive, a delete and the re-drive's reads on every such command.
+    /// which saves a send, a receive, a delete and the re-drive's reads on every such command, and its events are
+    /// published in the function itself (<see cref="InlineRelay"/>), not through the <c>events</c> queue.
     /// </summary>
     MessageRedelivery,
 }
@@ -36,7 +37,7 @@ public enum OrderRecovery
 /// its history and outbox rows under the read ETag, relay, then sync the list rows; see <see cref="OrderRecovery"/>
 /// for what repairs a crash after the commit.
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, OutboxOptions outboxOptions, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, InlineRelay inlineRelay, OutboxOptions outboxOptions, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
 {
     /// <param name="id">The order.</param>
     /// <param name="decide">The decision on the order as read.</param>
@@ -107,11 +108,11 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
 
     /// <summary>
     /// Finishes the work of a command whose queue message came back (<see cref="OrderRecovery.MessageRedelivery"/>):
-    /// relays whatever outbox rows the order still holds and brings its list rows in line. Idempotent.
+    /// publishes whatever outbox rows the order still holds and brings its list rows in line. Idempotent.
     /// </summary>
     public async Task RecoverAsync(StoredOrder stored, CancellationToken cancellationToken)
     {
-        await outbox.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
+        await inlineRelay.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
         await index.SyncAsync(stored, expectNew: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -146,7 +147,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             {
                 throw new ProcessDiedAfterCommitException(committed.Order.Id);
             }
-            await outbox.RelayNowAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
+            await inlineRelay.RelayAsync(OrderStore.TableName, committed.Order.Id.Value, messages, redelivered: false, cancellationToken).ConfigureAwait(false);
             await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
             return;
         }

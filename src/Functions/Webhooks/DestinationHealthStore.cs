@@ -15,9 +15,37 @@ public sealed record DestinationHealth(string Url, DateTimeOffset? FailingSince,
 /// disabled, for an endpoint or a connection's webhook URL alike. ETag-guarded; one per destination so a busy
 /// destination's deliveries never contend on their own rows.
 /// </summary>
-public sealed class DestinationHealthStore(WebhookTable table)
+/// <remarks>
+/// Almost every attempt goes to a healthy destination and would read its health only to learn that. So "healthy"
+/// (no row, or a row that is neither failing nor disabled) may be served from a cache for as long as webhook targets
+/// are (<see cref="WebhookTargets.MaxLifetime"/>): a destination that started failing on another instance is seen as
+/// failing within that bound. Nothing is decided on a cached value: anything but "healthy" is read again, and so is
+/// the health of every failed attempt before it is saved.
+/// </remarks>
+public sealed class DestinationHealthStore
 {
-    private TableClient Table => table.Client;
+    private readonly WebhookTable _table;
+    private readonly StaleCache<string, CachedHealth> _healthy;
+
+    public DestinationHealthStore(WebhookTable table, TimeProvider time, IConfiguration configuration)
+    {
+        _table = table;
+        _healthy = new(time, StaleCache<string, CachedHealth>.LifetimeFrom(configuration, "ThreePL:Webhooks:TargetCacheLifetime", WebhookTargets.MaxLifetime));
+    }
+
+    private TableClient Table => _table.Client;
+
+    /// <summary>The destination's health, from the cache when it was last known healthy.</summary>
+    public async Task<DestinationHealth?> GetHealthForAttemptAsync(string destination, CancellationToken cancellationToken)
+    {
+        var cached = await _healthy.GetAsync(destination, async token => new CachedHealth(await GetHealthAsync(destination, token).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
+        if (cached!.Health is null or { FailingSince: null, Disabled: false })
+        {
+            return cached.Health;
+        }
+        _healthy.Forget(destination);
+        return await GetHealthAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
 
     private static string HealthPartition(string destination) => "health|" + destination;
 
@@ -40,6 +68,7 @@ public sealed class DestinationHealthStore(WebhookTable table)
             ["DisabledReason"] = health.DisabledReason,
             ["DisabledAt"] = health.DisabledAt,
         };
+        _healthy.Forget(destination);
         try
         {
             if (previous is null)
@@ -58,6 +87,11 @@ public sealed class DestinationHealthStore(WebhookTable table)
         }
     }
 
-    public Task ResetHealthAsync(string destination, CancellationToken cancellationToken) =>
-        Table.DeleteEntityAsync(HealthPartition(destination), "health", ETag.All, cancellationToken);
+    public Task ResetHealthAsync(string destination, CancellationToken cancellationToken)
+    {
+        _healthy.Forget(destination);
+        return Table.DeleteEntityAsync(HealthPartition(destination), "health", ETag.All, cancellationToken);
+    }
+
+    private sealed record CachedHealth(DestinationHealth? Health);
 }

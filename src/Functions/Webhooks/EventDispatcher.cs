@@ -5,19 +5,22 @@ namespace ThreePL.Functions.Webhooks;
 /// <summary>
 /// Consumes the internal <c>events</c> queue and fans every event out to its webhooks. Idempotent by event id:
 /// the fan-out keys each delivery by (event id, destination), and the catch-up feed upserts by (event id, time). The
-/// e-mails of the connection workflow are not sent from here: its Durable orchestration sends them.
+/// e-mails of the connection workflow are not sent from here: its Durable orchestration sends them. Queue functions
+/// that commit events publish them through it directly (<see cref="IEventPublisher"/>).
 /// </summary>
-public sealed class EventDispatcher(WebhookFanOut webhooks, Events.EventFeed feed)
+public sealed class EventDispatcher(WebhookFanOut webhooks, Events.EventFeed feed) : IEventPublisher
 {
     [Function("DispatchEvent")]
     public Task RunAsync([QueueTrigger(QueueBinding.Prefix + EventEnvelope.Queue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
         HandleAsync(QueueDelivery.From(message), cancellationToken);
 
-    public async Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken)
+    public Task HandleAsync(QueueDelivery trigger, CancellationToken cancellationToken) =>
+        PublishAsync(EventEnvelope.Parse(trigger.MessageText), redelivered: trigger.DequeueCount > 1, cancellationToken);
+
+    public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
     {
-        var envelope = EventEnvelope.Parse(trigger.MessageText);
         // Recorded first: an event whose webhook went out is always in the catch-up feed (GET /v1/events).
         await feed.RecordAsync(envelope, cancellationToken).ConfigureAwait(false);
-        await webhooks.PublishAsync(envelope, redelivered: trigger.DequeueCount > 1, cancellationToken).ConfigureAwait(false);
+        await webhooks.PublishAsync(envelope, redelivered, cancellationToken).ConfigureAwait(false);
     }
 }

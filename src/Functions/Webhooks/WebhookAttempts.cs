@@ -40,11 +40,7 @@ public sealed class WebhookAttempts(
             await TryCommitAsync(Dead(delivery, "destination_removed"), null, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var known = await health.GetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
-        if (known is not null && known.Url != target.Url.OriginalString)
-        {
-            known = null;
-        }
+        var known = CurrentFor(target, await health.GetHealthForAttemptAsync(delivery.Destination, cancellationToken).ConfigureAwait(false));
         if (known is { Disabled: true })
         {
             await TryCommitAsync(Dead(delivery, "destination_disabled"), null, cancellationToken).ConfigureAwait(false);
@@ -67,6 +63,9 @@ public sealed class WebhookAttempts(
             return;
         }
 
+        // The record may have been served from the cache as healthy; what is saved must build on the stored one.
+        var stored = await health.GetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
+        known = CurrentFor(target, stored);
         var failingSince = known?.FailingSince ?? at;
         var disableReason = policy.DisableReason(result.StatusCode, failingSince, now);
         WebhookDelivery next;
@@ -90,13 +89,17 @@ public sealed class WebhookAttempts(
         var newHealth = new DestinationHealth(target.Url.OriginalString, failingSince, disableReason is not null, disableReason, disableReason is null ? null : now, default);
         if (known is null || known.FailingSince != newHealth.FailingSince || newHealth.Disabled)
         {
-            await health.TrySaveHealthAsync(delivery.Destination, newHealth, known, cancellationToken).ConfigureAwait(false);
+            await health.TrySaveHealthAsync(delivery.Destination, newHealth, stored, cancellationToken).ConfigureAwait(false);
         }
         if (disableReason is not null)
         {
             logger.LogWarning("Webhook destination {Destination} disabled: {Reason}", delivery.Destination, disableReason);
         }
     }
+
+    /// <summary>A record about another URL (the connection's webhook URL changed since) no longer applies.</summary>
+    private static DestinationHealth? CurrentFor(Target target, DestinationHealth? health) =>
+        health is not null && health.Url != target.Url.OriginalString ? null : health;
 
     private static WebhookDelivery Dead(WebhookDelivery delivery, string reason) =>
         delivery with { Status = DeliveryStatus.Failed, NextAttemptAt = null, FailureReason = reason, InFlightAttempt = null, InFlightUntil = null };
