@@ -10,8 +10,8 @@ namespace ThreePL.Domain.Orders;
 /// <c>in_progress</c> → <c>partially_shipped</c> → <c>shipped</c>, with cancellation (immediate before the 3PL
 /// starts, by request after), hand-back of unstarted orders, rejection back to the merchant, holds that block
 /// starting and shipping, and a deadline escalation of a request nobody answered. Every command either succeeds,
-/// bumps <see cref="Version"/> and returns one event, or fails and changes nothing; the one exception is a repeated
-/// shipment (<see cref="Ship"/>), which is recognised and returns no event.
+/// bumps <see cref="Version"/> and returns one event, or fails and changes nothing; the exceptions are a repeated
+/// shipment (<see cref="Ship"/>) and a repeated hold (<see cref="PlaceHold"/>), which are recognised and return no event.
 /// </summary>
 /// <remarks>
 /// Invariants: an order with a <see cref="Delegation"/> is never open and has a <see cref="Request"/>, one
@@ -420,7 +420,9 @@ public sealed class Order
 
     /// <summary>
     /// <paramref name="party"/> puts a non-terminal order on hold; while any hold stands the order cannot be
-    /// started or shipped. At most <see cref="MaxHolds"/> stand at once.
+    /// started or shipped. At most <see cref="MaxHolds"/> stand at once. A hold like a standing one (see
+    /// <see cref="StandingHold"/>) is a repeat of it: success with no event and nothing changed, so a retried request
+    /// holds once. Input is checked first (<c>validation_failed</c>), then repeats, then the status, then the limit.
     /// </summary>
     /// <param name="holdId">The new hold's id (<c>hld_…</c>); a malformed one is a bug and throws.</param>
     /// <param name="reason">Why.</param>
@@ -442,6 +444,10 @@ public sealed class Order
         {
             return ValidationFailed("The hold is invalid: ", errors);
         }
+        if (StandingHold(reason, note, party) is not null)
+        {
+            return Outcome<OrderEvent>.Success();
+        }
         if (Status.IsTerminal())
         {
             return InvalidTransition("put on hold");
@@ -456,7 +462,22 @@ public sealed class Order
         return Outcome<OrderEvent>.Success(new OrderHeld(Id, Version, Status, ConnectionId, now, hold));
     }
 
-    /// <summary>The side that placed a standing hold releases it (in any status).</summary>
+    /// <summary>
+    /// The standing hold that a hold by <paramref name="party"/> with this reason and note would repeat, or null. An
+    /// absent note and an empty one are the same. Two such holds would block the order for the same reason on the same
+    /// side's word, so the second is taken to be a retry of the first rather than a new hold.
+    /// </summary>
+    public Hold? StandingHold(HoldReason reason, string? note, Party party)
+    {
+        var normalised = string.IsNullOrEmpty(note) ? null : note;
+        return Holds.FirstOrDefault(h => h.PlacedBy == party && h.Reason == reason && h.Note == normalised);
+    }
+
+    /// <summary>
+    /// The side that placed a standing hold releases it (in any status). A hold that does not stand, never placed or
+    /// already released, is <c>hold_not_found</c>: the order keeps no record of released holds, so a retried release
+    /// cannot be told from a wrong id here.
+    /// </summary>
     public Outcome<OrderEvent> ReleaseHold(string holdId, Party party, DateTimeOffset now)
     {
         if (Holds.FirstOrDefault(h => h.Id == holdId) is not { } hold)
