@@ -123,12 +123,24 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
         var threePlHold = await ApiAssert.Json(await first.PostAsJsonAsync($"/v1/orders/{id}/holds", new { reason = "inventory_out_of_stock" }), HttpStatusCode.Created);
         var merchantHoldId = merchantHold.GetProperty("id").GetString()!;
         var threePlHoldId = threePlHold.GetProperty("id").GetString()!;
-        Assert.Equal(2, (await GetAsync(first, id)).GetProperty("holds").GetArrayLength());
+        var twoHolds = await GetAsync(first, id);
+        Assert.Equal(2, twoHolds.GetProperty("holds").GetArrayLength());
+
+        // A client retrying after a timeout gets the hold it placed, not a second one.
+        var retried = await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/orders/{id}/holds", new { reason = "awaiting_payment", note = "card declined" }), HttpStatusCode.OK);
+        Assert.Equal(merchantHold.GetRawText(), retried.GetRawText());
+        var afterRetry = await GetAsync(first, id);
+        Assert.Equal(2, afterRetry.GetProperty("holds").GetArrayLength());
+        Assert.Equal(twoHolds.GetProperty("version").GetInt64(), afterRetry.GetProperty("version").GetInt64());
+        var history = await app.Services.GetRequiredService<OrderStore>().ListHistoryAsync(OrderId.Parse(id), CancellationToken.None);
+        Assert.Equal(2, history.Count(h => h.Event == "OrderHeld"));
 
         await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/holds/{threePlHoldId}/release", null), HttpStatusCode.Forbidden, "hold_placed_by_other_party");
         await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/holds/hld_00000000000000000000/release", null), HttpStatusCode.NotFound, "hold_not_found");
         var released = await ApiAssert.Json(await shop.PostAsync($"/v1/orders/{id}/holds/{merchantHoldId}/release", null), HttpStatusCode.OK);
         Assert.Equal(threePlHoldId, Assert.Single(released.GetProperty("holds").EnumerateArray().ToList()).GetProperty("id").GetString());
+        // The order keeps no record of released holds: a retried release is told apart from a wrong id by reading the order.
+        await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/holds/{merchantHoldId}/release", null), HttpStatusCode.NotFound, "hold_not_found");
 
         var held = await ApiAssert.Problem(await first.PostAsync($"/v1/orders/{id}/start", null), HttpStatusCode.Conflict, "order_on_hold");
         Assert.Equal("awaiting_shipment", held.GetProperty("currentStatus").GetString());
