@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
@@ -254,9 +255,10 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
     public async Task An_unanswered_request_escalates_once_and_moves_to_the_other_3pl()
     {
         var clock = new ShiftedClock();
+        var logs = new CapturedLogs();
         using var app = new TestApp(azurite,
             new Dictionary<string, string?> { ["ThreePL:Orders:RequestDeadlineMaxDelay"] = "00:00:01" },
-            services => services.AddSingleton<TimeProvider>(clock));
+            services => services.AddSingleton<TimeProvider>(clock).AddSingleton<ILoggerProvider>(logs));
         var setup = await TwoThreePlsAsync(app);
         using var shop = app.WithKey(setup.Merchant.ApiKey);
         using var first = app.WithKey(setup.First.ApiKey);
@@ -268,9 +270,12 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
         var id = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("due-1")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
         await WaitForStatusAsync(first, id, "awaiting_shipment");
 
-        // The deadline message wakes every second and finds the request not yet due.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(JsonValueKind.Null, (await GetAsync(first, id)).GetProperty("fulfillmentRequest").GetProperty("overdueAt").ValueKind);
+        // The deadline message wakes every second: once it has found the request not yet due and re-armed itself, the
+        // request must still be pending and not overdue.
+        await Eventually.True(() => Task.FromResult(logs.Entries.Any(e => e.Message.StartsWith($"Request of order {id} at {setup.ToFirst} is not due until", StringComparison.Ordinal))),
+            "the deadline message to find the request not yet due");
+        var notYetDue = (await GetAsync(first, id)).GetProperty("fulfillmentRequest");
+        Assert.Equal(("pending", JsonValueKind.Null), (notYetDue.GetProperty("status").GetString(), notYetDue.GetProperty("overdueAt").ValueKind));
 
         clock.Offset = TimeSpan.FromMinutes(11);
         var moved = await WaitForStatusAsync(second, id, "awaiting_shipment");
