@@ -205,7 +205,47 @@ public class FulfilmentProtocolTests
         var again = order.PlaceHold(HoldId(), HoldReason.Other, "n", Party.Merchant, Later);
 
         Assert.NotEqual(first, Assert.IsType<OrderHeld>(Assert.Single(again.Events)).Hold.Id);
-        Assert.Equal(FulfilmentErrors.HoldNotFound, order.ReleaseHold(first, Party.Merchant, Later).Error!.Code);
+    }
+
+    [Theory]
+    [MemberData(nameof(StatusesThatTakeHolds))]
+    public void Releasing_a_released_hold_again_is_a_repeat_with_no_event_and_still_only_the_placing_sides(OrderStatus status, Party party)
+    {
+        var order = InStatus(status);
+        var hold = HoldId();
+        Assert.Single(order.PlaceHold(hold, HoldReason.Other, null, party, Later).Events);
+        Assert.Single(order.ReleaseHold(hold, party, Later).Events);
+        var before = order.ToState();
+
+        var repeat = order.ReleaseHold(hold, party, Later.AddMinutes(1));
+
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
+        Assert.Equal(before, order.ToState());
+        var other = party == Party.Merchant ? Party.ThreePl : Party.Merchant;
+        Assert.Equal(FulfilmentErrors.HoldPlacedByOtherParty, order.ReleaseHold(hold, other, Later).Error!.Code);
+        Assert.Equal(before, order.ToState());
+    }
+
+    [Fact]
+    public void A_released_hold_is_recognised_after_the_order_was_cancelled_and_only_the_most_recent_are_remembered()
+    {
+        var order = InStatus(OrderStatus.InProgress);
+        var ids = new List<string>();
+        for (var i = 0; i <= Order.MaxReleasedHolds; i++)
+        {
+            ids.Add(HoldId());
+            Assert.Single(order.PlaceHold(ids[^1], HoldReason.Other, $"#{i}", Party.Merchant, Later).Events);
+            Assert.Single(order.ReleaseHold(ids[^1], Party.Merchant, Later).Events);
+        }
+        Assert.True(order.Cancel(Later).Succeeded);
+        Assert.True(order.AcceptCancellation(Later).Succeeded);
+
+        Assert.Equal(Order.MaxReleasedHolds, order.ReleasedHolds.Count);
+        Assert.Equal(FulfilmentErrors.HoldNotFound, order.ReleaseHold(ids[0], Party.Merchant, Later).Error!.Code);
+        var repeat = order.ReleaseHold(ids[1], Party.Merchant, Later);
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
     }
 
     [Fact]
@@ -387,6 +427,8 @@ public class FulfilmentProtocolTests
 
         Assert.Equal(order.ToState(), restored.ToState() with { Lines = order.Lines });
         Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { Holds = [order.Holds[0], order.Holds[0]] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { ReleasedHolds = [new ReleasedHold(order.Holds[0].Id, Party.Merchant)] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { ReleasedHolds = null! }));
     }
 
     [Fact]

@@ -97,7 +97,9 @@ public class OrderPropertyTests
             var before = order.ToState();
             var shippedBefore = order.Lines.ToDictionary(l => l.Sku, l => order.QuantityShipped(l.Sku));
             var sku = order.Lines[step.Line].Sku;
-            var holdId = order.Holds.Count > 0 && step.Quantity > 0 ? order.Holds[0].Id : OrderFixture.HoldId();
+            var holdId = order.Holds.Count > 0 && step.Quantity > 0 ? order.Holds[0].Id
+                : order.ReleasedHolds.Count > 0 && step.Quantity == 0 && step.ValidShipInput ? order.ReleasedHolds[^1].Id
+                : OrderFixture.HoldId();
 
             var outcome = step.Command switch
             {
@@ -133,8 +135,12 @@ public class OrderPropertyTests
             reached.Add(order.Status);
             if (outcome.Succeeded && outcome.Events.Count == 0)
             {
-                // Only a repeat of a shipment or of a standing hold succeeds without changing anything.
-                Assert.Contains(step.Command, new[] { OrderCommand.Ship, OrderCommand.ShipPartial, OrderCommand.HoldByMerchant, OrderCommand.HoldByThreePl });
+                // Only a repeat of a shipment, of a standing hold or of a release succeeds without changing anything.
+                Assert.Contains(step.Command, new[] { OrderCommand.Ship, OrderCommand.ShipPartial, OrderCommand.HoldByMerchant, OrderCommand.HoldByThreePl, OrderCommand.ReleaseHold });
+                if (step.Command is OrderCommand.ReleaseHold)
+                {
+                    Assert.Contains(before.ReleasedHolds, h => h.Id == holdId);
+                }
                 if (step.Command is OrderCommand.HoldByMerchant or OrderCommand.HoldByThreePl)
                 {
                     Assert.NotNull(order.StandingHold(HoldReason.Other, $"n{step.Tracking}", step.Command == OrderCommand.HoldByMerchant ? Domain.Connections.Party.Merchant : Domain.Connections.Party.ThreePl));
