@@ -187,6 +187,11 @@ public sealed record Hold(string Id, HoldReason Reason, string? Note, Party Plac
     }
 }
 
+/// <summary>A hold that was released: what recognising a retried release needs, and no more.</summary>
+/// <param name="Id">The hold's id.</param>
+/// <param name="PlacedBy">The side that placed, and so released, it.</param>
+public sealed record ReleasedHold(string Id, Party PlacedBy);
+
 /// <summary>Units of one line in a shipment.</summary>
 /// <param name="Sku">A SKU of the order.</param>
 /// <param name="Quantity">At least 1.</param>
@@ -198,7 +203,7 @@ public static class FulfilmentErrors
     /// <summary>A standing hold blocks starting or shipping (HTTP 409).</summary>
     public const string OnHold = "order_on_hold";
 
-    /// <summary>No standing hold has this id (HTTP 404).</summary>
+    /// <summary>No standing or recently released hold has this id (HTTP 404).</summary>
     public const string HoldNotFound = "hold_not_found";
 
     /// <summary>Only the side that placed a hold releases it (HTTP 403).</summary>

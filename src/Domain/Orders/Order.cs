@@ -10,8 +10,9 @@ namespace ThreePL.Domain.Orders;
 /// <c>in_progress</c> → <c>partially_shipped</c> → <c>shipped</c>, with cancellation (immediate before the 3PL
 /// starts, by request after), hand-back of unstarted orders, rejection back to the merchant, holds that block
 /// starting and shipping, and a deadline escalation of a request nobody answered. Every command either succeeds,
-/// bumps <see cref="Version"/> and returns one event, or fails and changes nothing; the one exception is a repeated
-/// shipment (<see cref="Ship"/>), which is recognised and returns no event.
+/// bumps <see cref="Version"/> and returns one event, or fails and changes nothing; the exceptions are a repeated
+/// shipment (<see cref="Ship"/>), hold (<see cref="PlaceHold"/>) or release (<see cref="ReleaseHold"/>), which are
+/// recognised and return no event.
 /// </summary>
 /// <remarks>
 /// Invariants: an order with a <see cref="Delegation"/> is never open and has a <see cref="Request"/>, one
@@ -32,6 +33,9 @@ public sealed class Order
     /// <summary>Most rejections kept; older ones are dropped (routing also skips connections it was handed back from).</summary>
     public const int MaxRejections = 10;
 
+    /// <summary>Most released holds remembered, so a retried release is recognised; older ones are forgotten.</summary>
+    public const int MaxReleasedHolds = 10;
+
     private Order(OrderState state, ReadOnlyCollection<OrderLine> lines)
     {
         Id = state.Id;
@@ -46,6 +50,7 @@ public sealed class Order
         Request = state.Request;
         Shipments = state.Shipments;
         Holds = state.Holds;
+        ReleasedHolds = state.ReleasedHolds;
         Rejections = state.Rejections;
         CancellationRequestedAt = state.CancellationRequestedAt;
         Version = state.Version;
@@ -94,6 +99,9 @@ public sealed class Order
 
     /// <summary>The standing holds, oldest first.</summary>
     public IReadOnlyList<Hold> Holds { get; private set; }
+
+    /// <summary>The most recent <see cref="MaxReleasedHolds"/> released holds, oldest first: only what a retried release needs.</summary>
+    public IReadOnlyList<ReleasedHold> ReleasedHolds { get; private set; }
 
     /// <summary>The most recent <see cref="MaxRejections"/> rejections, oldest first.</summary>
     public IReadOnlyList<Rejection> Rejections { get; private set; }
@@ -144,7 +152,7 @@ public sealed class Order
         Check(state.Status == OrderStatus.Open ? state.Delegation is null
             : !state.Status.RequiresDelegation() || state.Delegation is not null, "the delegation does not fit the status");
         Check((state.Delegation is null) == (state.Request is null), "the fulfilment request does not fit the delegation");
-        Check(state.Shipments is not null && state.Holds is not null && state.Rejections is not null, "a list is missing");
+        Check(state.Shipments is not null && state.Holds is not null && state.ReleasedHolds is not null && state.Rejections is not null, "a list is missing");
         Check(state.Shipments!.All(s => s.Lines is { Count: > 0 } && s.Lines.All(l => l.Quantity > 0 && state.Lines.Any(o => o.Sku == l.Sku))),
             "a shipment names no units or a SKU not on the order");
         var shipped = state.Lines.Select(l => (Ordered: l.Quantity, Shipped: state.Shipments!.Sum(s => s.Lines.Where(x => x.Sku == l.Sku).Sum(x => x.Quantity)))).ToList();
@@ -164,7 +172,8 @@ public sealed class Order
             OrderStatus.Cancelled => true,
             _ => state.CancellationRequestedAt is null,
         }, "cancellationRequestedAt does not fit the status");
-        Check(state.Holds!.Select(h => h.Id).Distinct(StringComparer.Ordinal).Count() == state.Holds!.Count, "two holds share an id");
+        Check(state.Holds!.Select(h => h.Id).Concat(state.ReleasedHolds!.Select(h => h.Id)).Distinct(StringComparer.Ordinal).Count()
+            == state.Holds!.Count + state.ReleasedHolds!.Count, "two holds share an id");
         if (state.Delegation is { } delegation)
         {
             try
@@ -194,6 +203,7 @@ public sealed class Order
         Request = Request,
         Shipments = Shipments,
         Holds = Holds,
+        ReleasedHolds = ReleasedHolds,
         Rejections = Rejections,
     };
 
@@ -420,7 +430,9 @@ public sealed class Order
 
     /// <summary>
     /// <paramref name="party"/> puts a non-terminal order on hold; while any hold stands the order cannot be
-    /// started or shipped. At most <see cref="MaxHolds"/> stand at once.
+    /// started or shipped. At most <see cref="MaxHolds"/> stand at once. A hold like a standing one (see
+    /// <see cref="StandingHold"/>) is a repeat of it: success with no event and nothing changed, so a retried request
+    /// holds once. Input is checked first (<c>validation_failed</c>), then repeats, then the status, then the limit.
     /// </summary>
     /// <param name="holdId">The new hold's id (<c>hld_…</c>); a malformed one is a bug and throws.</param>
     /// <param name="reason">Why.</param>
@@ -442,6 +454,10 @@ public sealed class Order
         {
             return ValidationFailed("The hold is invalid: ", errors);
         }
+        if (StandingHold(reason, note, party) is not null)
+        {
+            return Outcome<OrderEvent>.Success();
+        }
         if (Status.IsTerminal())
         {
             return InvalidTransition("put on hold");
@@ -456,19 +472,42 @@ public sealed class Order
         return Outcome<OrderEvent>.Success(new OrderHeld(Id, Version, Status, ConnectionId, now, hold));
     }
 
-    /// <summary>The side that placed a standing hold releases it (in any status).</summary>
+    /// <summary>
+    /// The standing hold that a hold by <paramref name="party"/> with this reason and note would repeat, or null. An
+    /// absent note and an empty one are the same. Two such holds would block the order for the same reason on the same
+    /// side's word, so the second is taken to be a retry of the first rather than a new hold.
+    /// </summary>
+    public Hold? StandingHold(HoldReason reason, string? note, Party party)
+    {
+        var normalised = string.IsNullOrEmpty(note) ? null : note;
+        return Holds.FirstOrDefault(h => h.PlacedBy == party && h.Reason == reason && h.Note == normalised);
+    }
+
+    /// <summary>
+    /// The side that placed a standing hold releases it (in any status). Releasing one of the last
+    /// <see cref="MaxReleasedHolds"/> released holds again is a repeat: success with no event and nothing changed, so a
+    /// retried request releases once. Any other id is <c>hold_not_found</c>; the other side gets
+    /// <c>hold_placed_by_other_party</c> for a standing or a released hold alike.
+    /// </summary>
     public Outcome<OrderEvent> ReleaseHold(string holdId, Party party, DateTimeOffset now)
     {
-        if (Holds.FirstOrDefault(h => h.Id == holdId) is not { } hold)
+        var hold = Holds.FirstOrDefault(h => h.Id == holdId);
+        var placedBy = hold?.PlacedBy ?? ReleasedHolds.FirstOrDefault(h => h.Id == holdId)?.PlacedBy;
+        if (placedBy is null)
         {
-            return Outcome<OrderEvent>.Failure(FulfilmentErrors.HoldNotFound, $"The order has no standing hold '{holdId}'.");
+            return Outcome<OrderEvent>.Failure(FulfilmentErrors.HoldNotFound, $"The order has no standing or recently released hold '{holdId}'.");
         }
-        if (hold.PlacedBy != party)
+        if (placedBy != party)
         {
             return Outcome<OrderEvent>.Failure(FulfilmentErrors.HoldPlacedByOtherParty,
-                $"Hold {holdId} was placed by the {PartyNames.ToWire(hold.PlacedBy)}; only that side releases it.");
+                $"Hold {holdId} was placed by the {PartyNames.ToWire(placedBy.Value)}; only that side releases it.");
+        }
+        if (hold is null)
+        {
+            return Outcome<OrderEvent>.Success();
         }
         Holds = Holds.Where(h => h.Id != holdId).ToArray();
+        ReleasedHolds = ReleasedHolds.Append(new ReleasedHold(hold.Id, hold.PlacedBy)).TakeLast(MaxReleasedHolds).ToArray();
         Move(Status, now);
         return Outcome<OrderEvent>.Success(new OrderReleased(Id, Version, Status, ConnectionId, now, hold));
     }
@@ -551,6 +590,9 @@ public sealed record OrderState(
 
     /// <summary>The standing holds.</summary>
     public IReadOnlyList<Hold> Holds { get; init; } = [];
+
+    /// <summary>The remembered released holds, oldest first.</summary>
+    public IReadOnlyList<ReleasedHold> ReleasedHolds { get; init; } = [];
 
     /// <summary>The kept rejections, oldest first.</summary>
     public IReadOnlyList<Rejection> Rejections { get; init; } = [];

@@ -71,9 +71,10 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
 
     /// <summary>
     /// Either side places a hold; the side is the caller's relation to the order, and each side needs its own write
-    /// permission (<c>orders:write</c> for the merchant, <c>shipments:write</c> for the 3PL).
+    /// permission (<c>orders:write</c> for the merchant, <c>shipments:write</c> for the 3PL). A retried request (the
+    /// same side, reason and note as a standing hold) is answered 200 with that hold; a new hold is 201.
     /// </summary>
-    public async Task<Results<Created<HoldResponse>, ProblemHttpResult>> PlaceHoldAsync(Caller caller, string id, PlaceHoldRequest request, CancellationToken cancellationToken)
+    public async Task<Results<Created<HoldResponse>, Ok<HoldResponse>, ProblemHttpResult>> PlaceHoldAsync(Caller caller, string id, PlaceHoldRequest request, CancellationToken cancellationToken)
     {
         var known = FulfilmentNames.TryParse(request.Reason, out HoldReason reason);
         var holdId = Identifier.New(Hold.IdPrefix);
@@ -83,7 +84,13 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         {
             return problem;
         }
-        return TypedResults.Created($"/v1/orders/{result.Order!.Id}", HoldResponse.For(result.Order.Holds.Single(h => h.Id == holdId)));
+        var order = result.Order!;
+        if (order.Holds.FirstOrDefault(h => h.Id == holdId) is { } created)
+        {
+            return TypedResults.Created($"/v1/orders/{order.Id}", HoldResponse.For(created));
+        }
+        return TypedResults.Ok(HoldResponse.For(order.StandingHold(reason, request.Note, result.Party)
+            ?? throw new InvalidOperationException($"Order {order.Id} took hold {holdId} with no event but has no hold like it.")));
     }
 
     public async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ReleaseHoldAsync(Caller caller, string id, string holdId, CancellationToken cancellationToken)
@@ -96,7 +103,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         new() { ["reason"] = ["Must be one of: " + string.Join(", ", reasons) + "."] };
 
     /// <summary>Access is checked before input, so an outsider learns nothing from a validation answer.</summary>
-    private async Task<(Order? Order, ProblemHttpResult? Problem)> RunAsync(
+    private async Task<(Order? Order, Party Party, ProblemHttpResult? Problem)> RunAsync(
         Caller caller,
         string id,
         Party? party,
@@ -108,16 +115,16 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         var found = await access.FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
         if (found is not { } f)
         {
-            return (null, Problems.NotFound("order"));
+            return (null, default, Problems.NotFound("order"));
         }
         if (party is { } required && f.Party != required)
         {
-            return (null, OrderAccess.WrongParty(required));
+            return (null, f.Party, OrderAccess.WrongParty(required));
         }
         var permission = f.Party == Party.Merchant ? "orders:write" : "shipments:write";
         if (party is null && !caller.Permissions.Allows(permission))
         {
-            return (null, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
+            return (null, f.Party, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
         }
         IReadOnlyDictionary<string, string[]>? invalid = null;
         var result = await commands.TransitionAsync(f.Order.Order.Id, (order, now) =>
@@ -143,15 +150,15 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         }, cancellationToken).ConfigureAwait(false);
         if (result.NotFound)
         {
-            return (null, Problems.NotFound("order"));
+            return (null, f.Party, Problems.NotFound("order"));
         }
         if (result.Error is { } error)
         {
-            return (null, error.Code == OrderErrors.ValidationFailed && invalid is not null
+            return (null, f.Party, error.Code == OrderErrors.ValidationFailed && invalid is not null
                 ? Problems.Validation(invalid)
                 : OrderAccess.Problem(error, result.Order!.Order));
         }
-        return (result.Order!.Order, null);
+        return (result.Order!.Order, f.Party, null);
     }
 }
 

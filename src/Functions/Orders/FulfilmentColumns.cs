@@ -11,7 +11,7 @@ namespace ThreePL.Functions.Orders;
 
 /// <summary>
 /// The fulfilment-protocol columns of the order row: <c>RequestedAt</c>/<c>AcceptedAt</c>/<c>RequestOverdueAt</c>
-/// (the request of the current delegation), and <c>Shipments</c>, <c>Holds</c>, <c>Rejections</c> as JSON with wire
+/// (the request of the current delegation), and <c>Shipments</c>, <c>Holds</c>, <c>ReleasedHolds</c>, <c>Rejections</c> as JSON with wire
 /// names. A table property holds at most 32 K UTF-16 characters, so a JSON value longer than
 /// <see cref="ChunkLength"/> continues in <c>{name}_2</c>, <c>{name}_3</c>, …; the order's size as JSON is bounded
 /// by <see cref="ChangeOrderStatus.MaxOrderJsonBytes"/>, so a few chunks at most. Rows written before the protocol
@@ -23,6 +23,8 @@ public static class FulfilmentColumns
     public const int ChunkLength = 30_000;
 
     private sealed record HoldJson(string Id, string Reason, string? Note, string PlacedBy, DateTimeOffset PlacedAt);
+
+    private sealed record ReleasedHoldJson(string Id, string PlacedBy);
 
     private sealed record RejectionJson(string ConnectionId, string Reason, string? Message, List<RejectionLine> Lines, DateTimeOffset RejectedAt);
 
@@ -36,6 +38,11 @@ public static class FulfilmentColumns
         {
             WriteJson(entity, "Holds", JsonSerializer.Serialize(
                 state.Holds.Select(h => new HoldJson(h.Id, FulfilmentNames.ToWire(h.Reason), h.Note, PartyNames.ToWire(h.PlacedBy), h.PlacedAt)), EventEnvelope.Json));
+        }
+        if (state.ReleasedHolds.Count > 0)
+        {
+            WriteJson(entity, "ReleasedHolds", JsonSerializer.Serialize(
+                state.ReleasedHolds.Select(h => new ReleasedHoldJson(h.Id, PartyNames.ToWire(h.PlacedBy))), EventEnvelope.Json));
         }
         if (state.Rejections.Count > 0)
         {
@@ -74,6 +81,20 @@ public static class FulfilmentColumns
             FulfilmentNames.TryParse(h.Reason, out HoldReason reason);
             PartyNames.TryParse(h.PlacedBy, out Party party);
             return new Hold(h.Id, reason, h.Note, party, h.PlacedAt);
+        }).ToArray();
+    }
+
+    /// <summary>Rows written before released holds were remembered have none: a release retried on them is <c>hold_not_found</c>.</summary>
+    public static IReadOnlyList<ReleasedHold> ReadReleasedHolds(TableEntity row)
+    {
+        if (ReadJson(row, "ReleasedHolds") is not { } json)
+        {
+            return [];
+        }
+        return JsonSerializer.Deserialize<List<ReleasedHoldJson>>(json, EventEnvelope.Json)!.Select(h =>
+        {
+            PartyNames.TryParse(h.PlacedBy, out Party party);
+            return new ReleasedHold(h.Id, party);
         }).ToArray();
     }
 

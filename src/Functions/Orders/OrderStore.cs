@@ -188,6 +188,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
             Request = delegation is null ? null : FulfilmentColumns.ReadRequest(row, status, updatedAt),
             Shipments = FulfilmentColumns.ReadShipments(row, orderId, lines),
             Holds = FulfilmentColumns.ReadHolds(row),
+            ReleasedHolds = FulfilmentColumns.ReadReleasedHolds(row),
             Rejections = FulfilmentColumns.ReadRejections(row),
         });
         var released = row.GetString("Released") is { } json

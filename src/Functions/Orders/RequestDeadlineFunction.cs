@@ -69,8 +69,11 @@ public sealed class RequestDeadlineFunction(
         var left = message.DueAt - time.GetUtcNow();
         if (left > TimeSpan.Zero)
         {
+            var delay = left < options.RequestDeadlineMaxDelay ? left : options.RequestDeadlineMaxDelay;
             await queues.GetQueueClient(names.Queue(RequestDeadlineMessage.Queue))
-                .SendAfterAsync(trigger.MessageText, left < options.RequestDeadlineMaxDelay ? left : options.RequestDeadlineMaxDelay, cancellationToken).ConfigureAwait(false);
+                .SendAfterAsync(trigger.MessageText, delay, cancellationToken).ConfigureAwait(false);
+            // Rare in production (only a deadline beyond one queue delay comes back early); it shows a re-armed deadline was not lost.
+            logger.LogInformation("Request of order {OrderId} at {ConnectionId} is not due until {DueAt}; checking again in {Delay}", id, connection, message.DueAt, delay);
             return;
         }
         var elsewhere = await router.ChooseAsync(order, cancellationToken, FulfilmentRouting.PreviousConnections(stored)).ConfigureAwait(false);

@@ -142,13 +142,127 @@ public class FulfilmentProtocolTests
         var order = InStatus(OrderStatus.InProgress);
         for (var i = 0; i < Order.MaxHolds; i++)
         {
-            Assert.True(order.PlaceHold(HoldId(), HoldReason.Other, null, Party.Merchant, Later).Succeeded);
+            Assert.Single(order.PlaceHold(HoldId(), HoldReason.Other, $"#{i}", Party.Merchant, Later).Events);
         }
 
-        Assert.Equal(FulfilmentErrors.TooManyHolds, order.PlaceHold(HoldId(), HoldReason.Other, null, Party.Merchant, Later).Error!.Code);
+        Assert.Equal(FulfilmentErrors.TooManyHolds, order.PlaceHold(HoldId(), HoldReason.Other, "one more", Party.Merchant, Later).Error!.Code);
+        Assert.Empty(order.PlaceHold(HoldId(), HoldReason.Other, "#0", Party.Merchant, Later).Events);
         Assert.Equal(OrderErrors.ValidationFailed, order.PlaceHold(HoldId(), HoldReason.Other, new string('n', 501), Party.Merchant, Later).Error!.Code);
         Assert.Equal(OrderErrors.ValidationFailed, order.PlaceHold(HoldId(), (HoldReason)99, null, Party.Merchant, Later).Error!.Code);
         Assert.Throws<ArgumentException>(() => order.PlaceHold("hold-1", HoldReason.Other, null, Party.Merchant, Later));
+    }
+
+    public static TheoryData<OrderStatus, Party> StatusesThatTakeHolds()
+    {
+        var data = new TheoryData<OrderStatus, Party>();
+        foreach (var status in Enum.GetValues<OrderStatus>().Where(s => !s.IsTerminal()))
+        {
+            data.Add(status, Party.Merchant);
+            data.Add(status, Party.ThreePl);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StatusesThatTakeHolds))]
+    public void A_hold_like_a_standing_one_by_the_same_side_is_a_repeat_with_no_event(OrderStatus status, Party party)
+    {
+        var order = InStatus(status);
+        var first = HoldId();
+        Assert.Single(order.PlaceHold(first, HoldReason.IncorrectAddress, "flat number?", party, Later).Events);
+        var before = order.ToState();
+
+        var repeat = order.PlaceHold(HoldId(), HoldReason.IncorrectAddress, "flat number?", party, Later.AddMinutes(1));
+
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
+        Assert.Equal(before, order.ToState());
+        Assert.Equal(first, order.StandingHold(HoldReason.IncorrectAddress, "flat number?", party)!.Id);
+    }
+
+    [Fact]
+    public void A_hold_that_differs_in_side_reason_or_note_is_a_new_hold_and_no_note_equals_an_empty_one()
+    {
+        var order = InStatus(OrderStatus.AwaitingShipment);
+        Assert.Single(order.PlaceHold(HoldId(), HoldReason.Other, null, Party.Merchant, Later).Events);
+
+        Assert.Empty(order.PlaceHold(HoldId(), HoldReason.Other, "", Party.Merchant, Later).Events);
+        Assert.Single(order.PlaceHold(HoldId(), HoldReason.Other, null, Party.ThreePl, Later).Events);
+        Assert.Single(order.PlaceHold(HoldId(), HoldReason.AwaitingPayment, null, Party.Merchant, Later).Events);
+        Assert.Single(order.PlaceHold(HoldId(), HoldReason.Other, "call first", Party.Merchant, Later).Events);
+        Assert.Equal(4, order.Holds.Count);
+        Assert.Null(order.StandingHold(HoldReason.HighRiskOfFraud, null, Party.Merchant));
+    }
+
+    [Fact]
+    public void A_hold_like_a_released_one_is_a_new_hold()
+    {
+        var order = InStatus(OrderStatus.InProgress);
+        var first = HoldId();
+        Assert.Single(order.PlaceHold(first, HoldReason.Other, "n", Party.Merchant, Later).Events);
+        Assert.Single(order.ReleaseHold(first, Party.Merchant, Later).Events);
+
+        var again = order.PlaceHold(HoldId(), HoldReason.Other, "n", Party.Merchant, Later);
+
+        Assert.NotEqual(first, Assert.IsType<OrderHeld>(Assert.Single(again.Events)).Hold.Id);
+    }
+
+    [Theory]
+    [MemberData(nameof(StatusesThatTakeHolds))]
+    public void Releasing_a_released_hold_again_is_a_repeat_with_no_event_and_still_only_the_placing_sides(OrderStatus status, Party party)
+    {
+        var order = InStatus(status);
+        var hold = HoldId();
+        Assert.Single(order.PlaceHold(hold, HoldReason.Other, null, party, Later).Events);
+        Assert.Single(order.ReleaseHold(hold, party, Later).Events);
+        var before = order.ToState();
+
+        var repeat = order.ReleaseHold(hold, party, Later.AddMinutes(1));
+
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
+        Assert.Equal(before, order.ToState());
+        var other = party == Party.Merchant ? Party.ThreePl : Party.Merchant;
+        Assert.Equal(FulfilmentErrors.HoldPlacedByOtherParty, order.ReleaseHold(hold, other, Later).Error!.Code);
+        Assert.Equal(before, order.ToState());
+    }
+
+    [Fact]
+    public void A_released_hold_is_recognised_after_the_order_was_cancelled_and_only_the_most_recent_are_remembered()
+    {
+        var order = InStatus(OrderStatus.InProgress);
+        var ids = new List<string>();
+        for (var i = 0; i <= Order.MaxReleasedHolds; i++)
+        {
+            ids.Add(HoldId());
+            Assert.Single(order.PlaceHold(ids[^1], HoldReason.Other, $"#{i}", Party.Merchant, Later).Events);
+            Assert.Single(order.ReleaseHold(ids[^1], Party.Merchant, Later).Events);
+        }
+        Assert.True(order.Cancel(Later).Succeeded);
+        Assert.True(order.AcceptCancellation(Later).Succeeded);
+
+        Assert.Equal(Order.MaxReleasedHolds, order.ReleasedHolds.Count);
+        Assert.Equal(FulfilmentErrors.HoldNotFound, order.ReleaseHold(ids[0], Party.Merchant, Later).Error!.Code);
+        var repeat = order.ReleaseHold(ids[1], Party.Merchant, Later);
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
+    }
+
+    [Fact]
+    public void A_repeated_hold_is_recognised_after_the_order_was_cancelled_and_input_is_checked_first()
+    {
+        var order = InStatus(OrderStatus.AwaitingShipment);
+        Assert.Single(order.PlaceHold(HoldId(), HoldReason.Other, null, Party.Merchant, Later).Events);
+        Assert.True(order.Cancel(Later).Succeeded);
+        var before = order.ToState();
+
+        var repeat = order.PlaceHold(HoldId(), HoldReason.Other, null, Party.Merchant, Later);
+
+        Assert.True(repeat.Succeeded);
+        Assert.Empty(repeat.Events);
+        Assert.Equal(before, order.ToState());
+        Assert.Equal(OrderErrors.InvalidTransition, order.PlaceHold(HoldId(), HoldReason.Other, null, Party.ThreePl, Later).Error!.Code);
+        Assert.Equal(OrderErrors.ValidationFailed, order.PlaceHold(HoldId(), (HoldReason)99, null, Party.Merchant, Later).Error!.Code);
     }
 
     [Fact]
@@ -313,6 +427,8 @@ public class FulfilmentProtocolTests
 
         Assert.Equal(order.ToState(), restored.ToState() with { Lines = order.Lines });
         Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { Holds = [order.Holds[0], order.Holds[0]] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { ReleasedHolds = [new ReleasedHold(order.Holds[0].Id, Party.Merchant)] }));
+        Assert.Throws<InvalidOperationException>(() => Order.Restore(order.ToState() with { ReleasedHolds = null! }));
     }
 
     [Fact]

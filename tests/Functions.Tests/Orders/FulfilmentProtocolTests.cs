@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
@@ -123,12 +124,28 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
         var threePlHold = await ApiAssert.Json(await first.PostAsJsonAsync($"/v1/orders/{id}/holds", new { reason = "inventory_out_of_stock" }), HttpStatusCode.Created);
         var merchantHoldId = merchantHold.GetProperty("id").GetString()!;
         var threePlHoldId = threePlHold.GetProperty("id").GetString()!;
-        Assert.Equal(2, (await GetAsync(first, id)).GetProperty("holds").GetArrayLength());
+        var twoHolds = await GetAsync(first, id);
+        Assert.Equal(2, twoHolds.GetProperty("holds").GetArrayLength());
+
+        // A client retrying after a timeout gets the hold it placed, not a second one.
+        var retried = await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/orders/{id}/holds", new { reason = "awaiting_payment", note = "card declined" }), HttpStatusCode.OK);
+        Assert.Equal(merchantHold.GetRawText(), retried.GetRawText());
+        var afterRetry = await GetAsync(first, id);
+        Assert.Equal(2, afterRetry.GetProperty("holds").GetArrayLength());
+        Assert.Equal(twoHolds.GetProperty("version").GetInt64(), afterRetry.GetProperty("version").GetInt64());
+        var history = await app.Services.GetRequiredService<OrderStore>().ListHistoryAsync(OrderId.Parse(id), CancellationToken.None);
+        Assert.Equal(2, history.Count(h => h.Event == "OrderHeld"));
 
         await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/holds/{threePlHoldId}/release", null), HttpStatusCode.Forbidden, "hold_placed_by_other_party");
         await ApiAssert.Problem(await shop.PostAsync($"/v1/orders/{id}/holds/hld_00000000000000000000/release", null), HttpStatusCode.NotFound, "hold_not_found");
         var released = await ApiAssert.Json(await shop.PostAsync($"/v1/orders/{id}/holds/{merchantHoldId}/release", null), HttpStatusCode.OK);
         Assert.Equal(threePlHoldId, Assert.Single(released.GetProperty("holds").EnumerateArray().ToList()).GetProperty("id").GetString());
+        var releasedAgain = await ApiAssert.Json(await shop.PostAsync($"/v1/orders/{id}/holds/{merchantHoldId}/release", null), HttpStatusCode.OK);
+        Assert.Equal(released.GetProperty("version").GetInt64(), releasedAgain.GetProperty("version").GetInt64());
+        Assert.Equal(threePlHoldId, Assert.Single(releasedAgain.GetProperty("holds").EnumerateArray().ToList()).GetProperty("id").GetString());
+        await ApiAssert.Problem(await first.PostAsync($"/v1/orders/{id}/holds/{merchantHoldId}/release", null), HttpStatusCode.Forbidden, "hold_placed_by_other_party");
+        history = await app.Services.GetRequiredService<OrderStore>().ListHistoryAsync(OrderId.Parse(id), CancellationToken.None);
+        Assert.Single(history, h => h.Event == "OrderReleased");
 
         var held = await ApiAssert.Problem(await first.PostAsync($"/v1/orders/{id}/start", null), HttpStatusCode.Conflict, "order_on_hold");
         Assert.Equal("awaiting_shipment", held.GetProperty("currentStatus").GetString());
@@ -242,9 +259,10 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
     public async Task An_unanswered_request_escalates_once_and_moves_to_the_other_3pl()
     {
         var clock = new ShiftedClock();
+        var logs = new CapturedLogs();
         using var app = new TestApp(azurite,
             new Dictionary<string, string?> { ["ThreePL:Orders:RequestDeadlineMaxDelay"] = "00:00:01" },
-            services => services.AddSingleton<TimeProvider>(clock));
+            services => services.AddSingleton<TimeProvider>(clock).AddSingleton<ILoggerProvider>(logs));
         var setup = await TwoThreePlsAsync(app);
         using var shop = app.WithKey(setup.Merchant.ApiKey);
         using var first = app.WithKey(setup.First.ApiKey);
@@ -256,9 +274,12 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
         var id = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("due-1")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
         await WaitForStatusAsync(first, id, "awaiting_shipment");
 
-        // The deadline message wakes every second and finds the request not yet due.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(JsonValueKind.Null, (await GetAsync(first, id)).GetProperty("fulfillmentRequest").GetProperty("overdueAt").ValueKind);
+        // The deadline message wakes every second: once it has found the request not yet due and re-armed itself, the
+        // request must still be pending and not overdue.
+        await Eventually.True(() => Task.FromResult(logs.Entries.Any(e => e.Message.StartsWith($"Request of order {id} at {setup.ToFirst} is not due until", StringComparison.Ordinal))),
+            "the deadline message to find the request not yet due");
+        var notYetDue = (await GetAsync(first, id)).GetProperty("fulfillmentRequest");
+        Assert.Equal(("pending", JsonValueKind.Null), (notYetDue.GetProperty("status").GetString(), notYetDue.GetProperty("overdueAt").ValueKind));
 
         clock.Offset = TimeSpan.FromMinutes(11);
         var moved = await WaitForStatusAsync(second, id, "awaiting_shipment");
