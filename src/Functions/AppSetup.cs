@@ -135,6 +135,7 @@ public static class AppSetup
         services.AddSingleton<RoutingStore>();
         services.AddSingleton<InventoryStore>();
         services.TryAddSingleton<IInventoryLookup, InventoryLookup>();
+        services.AddSingleton<MerchantConnections>();
         services.AddSingleton<OrderRouter>();
         services.AddSingleton(IntakeOptions.FromConfiguration(configuration));
         services.AddSingleton<IntakeBackpressure>();

@@ -49,6 +49,8 @@ public sealed class StaleCache<TKey, TValue>(TimeProvider time, TimeSpan lifetim
 
     public void Forget(TKey key) => _entries.TryRemove(key, out _);
 
+    public void Clear() => _entries.Clear();
+
     private sealed record Entry(TValue Value, DateTimeOffset ReadAt);
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace ThreePL.Functions.Orders;
 /// <c>excluded</c> (one that rejected the order or was handed it back before) is never eligible, so an order
 /// moves on after a rejection but never back and forth.
 /// </summary>
-public sealed class OrderRouter(ConnectionStore connections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands)
+public sealed class OrderRouter(ConnectionStore connections, MerchantConnections merchantConnections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands)
 {
     public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken, IReadOnlySet<ConnectionId>? excluded = null)
     {
@@ -187,20 +187,9 @@ public sealed class OrderRouter(ConnectionStore connections, RoutingStore routin
         return list;
     }
 
-    private async Task<List<StoredConnection>> EligibleOfMerchantAsync(Order order, IReadOnlySet<ConnectionId> excluded, CancellationToken cancellationToken)
-    {
-        var eligible = new List<StoredConnection>();
-        string? cursor = null;
-        do
-        {
-            var (ids, next) = await connections.ListIdsAsync(order.MerchantAccountId, cursor, 1000, cancellationToken).ConfigureAwait(false);
-            var rows = await Task.WhenAll(ids.Select(id => connections.GetAsync(id, cancellationToken))).ConfigureAwait(false);
-            eligible.AddRange(rows.Where(r => r is not null && IsEligible(r, order, excluded))!);
-            cursor = next;
-        }
-        while (cursor is not null);
-        return eligible;
-    }
+    private async Task<List<StoredConnection>> EligibleOfMerchantAsync(Order order, IReadOnlySet<ConnectionId> excluded, CancellationToken cancellationToken) =>
+        (await merchantConnections.CurrentAsync(order.MerchantAccountId, cancellationToken).ConfigureAwait(false))
+            .Where(c => IsEligible(c, order, excluded)).ToList();
 
     private static bool IsEligible(StoredConnection stored, Order order, IReadOnlySet<ConnectionId> excluded) =>
         !excluded.Contains(stored.Connection.Id)
