@@ -74,6 +74,7 @@ public static class AppSetup
         services.AddSingleton(OutboxOptions.FromConfiguration(configuration));
         services.AddSingleton<Outbox>();
         services.AddSingleton<InlineRelay>();
+        services.AddSingleton(HandBackOptions.FromConfiguration(configuration));
         services.AddSingleton(EmailOptions.FromConfiguration(configuration));
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<EmailOptions>().SmtpHost is { Length: > 0 }
             ? new SmtpEmailSender(sp.GetRequiredService<EmailOptions>())

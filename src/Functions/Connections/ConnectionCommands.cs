@@ -27,7 +27,7 @@ public sealed record ConnectionCommandResult(StoredConnection? Connection, Domai
 /// Runs a command against one connection through <see cref="OptimisticCommand"/>: read, decide (pure), commit the
 /// row with its audit and outbox rows under the read ETag, relay.
 /// </summary>
-public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, LocalChanges changes, TimeProvider time)
+public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, LocalChanges changes, HandBackOptions handBack, TimeProvider time)
 {
     public async Task<ConnectionCommandResult> RunAsync(
         ConnectionId id,
@@ -45,7 +45,7 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Loc
 
     private async Task<StoredConnection> CommitAsync(ConnectionId id, ConnectionDecision decision, CancellationToken cancellationToken)
     {
-        var messages = ConnectionMessages.For(decision.Updated, decision.Events);
+        var messages = ConnectionMessages.For(decision.Updated, decision.Events, handBack.Settle);
         if (messages.Count > 0)
         {
             await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false);

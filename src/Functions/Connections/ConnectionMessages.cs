@@ -14,7 +14,10 @@ public static class ConnectionMessages
 {
     public const string WorkflowQueue = "connection-workflow";
 
-    public static List<OutboxMessage> For(StoredConnection stored, IEnumerable<ConnectionEvent> events)
+    /// <param name="stored">The connection after the change.</param>
+    /// <param name="events">What happened.</param>
+    /// <param name="handBackSettle">When the hand-back of a deactivation runs a second time (<see cref="HandBackOptions"/>).</param>
+    public static List<OutboxMessage> For(StoredConnection stored, IEnumerable<ConnectionEvent> events, TimeSpan handBackSettle)
     {
         var messages = new List<OutboxMessage>();
         foreach (var @event in events)
@@ -35,6 +38,7 @@ public static class ConnectionMessages
                 // Commits with the transition, so the unstarted orders go back to the merchant even after a crash.
                 var handback = JsonSerializer.Serialize(new HandBackRequest(connection.Id.Value), EventEnvelope.Json);
                 messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), HandBackRequest.Queue, handback));
+                messages.Add(new OutboxMessage("hbk_" + Outbox.NewId(@event.OccurredAt), HandBackRequest.Queue, handback, handBackSettle));
             }
             if (WorkflowSignal.For(@event) is { } signal)
             {

@@ -95,7 +95,7 @@ public sealed class InviteConnection(
         }
         await store.AddMembershipAsync(connection, cancellationToken).ConfigureAwait(false);
         var stored = new StoredConnection(connection, ConnectionSettings.Default, WebhookSecrets.None, ConnectTokens.Hash(tokens.Create(connection.Id)), default);
-        var messages = ConnectionMessages.For(stored, [invited]);
+        var messages = ConnectionMessages.For(stored, [invited], HandBackOptions.DefaultSettle);
         var audit = new[] { AuditRecord.Create(invited.OccurredAt, invited.Type, actor, connection.Id) };
         await outbox.ArmAsync(ConnectionStore.TableName, connection.Id.Value, cancellationToken).ConfigureAwait(false);
         var etag = await store.CreateAsync(stored, audit, messages, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Connections;
+using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
 
@@ -13,7 +14,7 @@ namespace ThreePL.Functions.Orders;
 /// <c>excluded</c> (one that rejected the order or was handed it back before) is never eligible, so an order
 /// moves on after a rejection but never back and forth.
 /// </summary>
-public sealed class OrderRouter(ConnectionStore connections, MerchantConnections merchantConnections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands)
+public sealed class OrderRouter(ConnectionStore connections, MerchantConnections merchantConnections, RoutingStore routing, IInventoryLookup inventory, OrderCommands commands, HandBackOptions handBack, TimeProvider time)
 {
     public async Task<StoredConnection?> ChooseAsync(Order order, CancellationToken cancellationToken, IReadOnlySet<ConnectionId>? excluded = null)
     {
@@ -61,8 +62,10 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
     /// <summary>
     /// Delegates <paramref name="orderId"/> to <paramref name="connectionId"/> under the connection's current
     /// settings. <paramref name="expectedVersion"/> makes it a no-op when the order moved on (a re-delivered
-    /// routing message). After the commit the connection is read again: if it stopped being active meanwhile,
-    /// its hand-back may already have run, so the order is handed back here.
+    /// routing message). A connection deactivated meanwhile may have finished its first hand-back before the order
+    /// was there to hand back: a delegation carried by a queue message that finished within
+    /// <see cref="HandBackOptions.DelegationWindow"/> of reading the connection leaves that to the hand-back's second
+    /// run; any other reads the connection again after the commit and hands the order back itself.
     /// </summary>
     /// <param name="orderId">The order.</param>
     /// <param name="connectionId">The connection to delegate to.</param>
@@ -72,6 +75,7 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
     /// <param name="recovery">What repairs a crash after the commit.</param>
     /// <param name="alreadyRead">The order as the caller just read it, to spare a second read.</param>
     /// <param name="connection">The connection as the caller just read it, to spare a second read.</param>
+    /// <param name="connectionReadAt">When the caller started reading <paramref name="connection"/>.</param>
     public async Task<OrderCommandResult> DelegateAsync(
         OrderId orderId,
         ConnectionId connectionId,
@@ -80,11 +84,16 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
         CancellationToken cancellationToken,
         OrderRecovery recovery = OrderRecovery.SafetyNet,
         StoredOrder? alreadyRead = null,
-        StoredConnection? connection = null)
+        StoredConnection? connection = null,
+        DateTimeOffset? connectionReadAt = null)
     {
-        var stored = connection is not null && connection.Connection.Id == connectionId
-            ? connection
-            : await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        var readAt = connectionReadAt;
+        if (connection is null || connection.Connection.Id != connectionId)
+        {
+            readAt = time.GetUtcNow();
+            connection = await connections.GetAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        }
+        var stored = connection;
         if (stored is null || stored.Connection.MerchantAccountId != merchant)
         {
             return new OrderCommandResult(null, new DomainError(OrderRoutingErrors.NoSuchConnection, "No such connection."), false);
@@ -126,7 +135,9 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
         }, cancellationToken, recovery, alreadyRead).ConfigureAwait(false);
         if (result.Changed && result.Order is { } committed)
         {
-            return await HandBackIfDeactivatedAsync(committed, cancellationToken).ConfigureAwait(false) ?? result;
+            var settledByHandBack = recovery == OrderRecovery.MessageRedelivery
+                && readAt is { } read && time.GetUtcNow() - read <= handBack.DelegationWindow;
+            return settledByHandBack ? result : await HandBackIfDeactivatedAsync(committed, cancellationToken).ConfigureAwait(false) ?? result;
         }
         return result;
 

@@ -57,6 +57,7 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
             }
             return;
         }
+        var choosingAt = time.GetUtcNow();
         var target = await router.ChooseAsync(stored.Order, cancellationToken, FulfilmentRouting.PreviousConnections(stored)).ConfigureAwait(false);
         if (target is null)
         {
@@ -65,7 +66,7 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
             return;
         }
         var result = await router.DelegateAsync(id, target.Connection.Id, stored.Order.MerchantAccountId, message.Version, cancellationToken,
-            OrderRecovery.MessageRedelivery, stored, target).ConfigureAwait(false);
+            OrderRecovery.MessageRedelivery, stored, target, choosingAt).ConfigureAwait(false);
         if (result.Error is { } error)
         {
             logger.LogInformation("Order {OrderId} was not delegated to {ConnectionId}: {Code}", id, target.Connection.Id, error.Code);

@@ -45,6 +45,7 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
             ["ThreePL:Email:PickupDirectory"] = MailDirectory,
             ["ThreePL:AllowInsecureWebhooks"] = "true",
             ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
+            ["ThreePL:Orders:HandbackSettle"] = "00:00:02",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
             ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
             // A task hub of its own, like the storage prefix; polled often, so the workflows answer in test time.
