@@ -1,3 +1,4 @@
+using Azure;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Audit;
@@ -46,13 +47,23 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Loc
     private async Task<StoredConnection> CommitAsync(ConnectionId id, ConnectionDecision decision, CancellationToken cancellationToken)
     {
         var messages = ConnectionMessages.For(decision.Updated, decision.Events, handBack.Settle);
-        if (messages.Count > 0)
+        var armed = messages.Count > 0 ? await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false) : null;
+        ETag etag;
+        try
         {
-            await outbox.ArmAsync(ConnectionStore.TableName, id.Value, cancellationToken).ConfigureAwait(false);
+            etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
         }
-        var etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
+        catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+        {
+            // Nothing was written, so there is nothing for the safety net to finish.
+            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
         changes.Connection(id);
-        await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false);
+        if (await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false) && armed is not null)
+        {
+            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+        }
         return decision.Updated with { ETag = etag };
     }
 

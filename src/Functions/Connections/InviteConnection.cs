@@ -97,9 +97,12 @@ public sealed class InviteConnection(
         var stored = new StoredConnection(connection, ConnectionSettings.Default, WebhookSecrets.None, ConnectTokens.Hash(tokens.Create(connection.Id)), default);
         var messages = ConnectionMessages.For(stored, [invited], HandBackOptions.DefaultSettle);
         var audit = new[] { AuditRecord.Create(invited.OccurredAt, invited.Type, actor, connection.Id) };
-        await outbox.ArmAsync(ConnectionStore.TableName, connection.Id.Value, cancellationToken).ConfigureAwait(false);
+        var armed = await outbox.ArmAsync(ConnectionStore.TableName, connection.Id.Value, cancellationToken).ConfigureAwait(false);
         var etag = await store.CreateAsync(stored, audit, messages, cancellationToken).ConfigureAwait(false);
-        await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, connection.Id.Value, messages, cancellationToken).ConfigureAwait(false);
+        if (await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, connection.Id.Value, messages, cancellationToken).ConfigureAwait(false))
+        {
+            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+        }
         return (stored with { ETag = etag }, null);
     }
 

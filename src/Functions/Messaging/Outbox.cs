@@ -55,29 +55,54 @@ public sealed class Outbox(
         });
 
     /// <summary>Step 1: arm the safety net for <paramref name="partitionKey"/> of table <paramref name="table"/> (a base name).</summary>
-    public async Task ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
+    public async Task<ArmedSafetyNet> ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.Serialize(new RelayRequest(table, partitionKey));
-        await queues.GetQueueClient(names.Queue(RelayQueue)).SendAfterAsync(body, options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var receipt = await queues.GetQueueClient(names.Queue(RelayQueue)).SendAfterAsync(body, options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new ArmedSafetyNet(receipt.Value.MessageId, receipt.Value.PopReceipt);
+    }
+
+    /// <summary>
+    /// Takes back a safety net whose command did all its work itself (committed, relayed, followed up, or lost its
+    /// commit): its re-drive would find nothing, and deleting it now by the receipt its send returned costs one
+    /// operation instead of a receive, a delete and the re-drive's reads. A failure is logged, not thrown: the
+    /// safety net then simply runs.
+    /// </summary>
+    public async Task DisarmAsync(ArmedSafetyNet armed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await queues.GetQueueClient(names.Queue(RelayQueue)).DeleteMessageAsync(armed.MessageId, armed.PopReceipt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException or OperationCanceledException)
+        {
+            logger.LogInformation(ex, "Safety net {MessageId} could not be taken back; it will run and find nothing to do", armed.MessageId);
+        }
     }
 
     /// <summary>
     /// Step 3, right after a successful commit. A failure here is logged, not thrown: the change is
-    /// committed and the safety net will deliver its messages.
+    /// committed and the safety net will deliver its messages. True when every message went out.
     /// </summary>
-    public async Task RelayAfterCommitAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
+    public async Task<bool> RelayAfterCommitAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
     {
-        if (!options.RelayInline || messages.Count == 0)
+        if (!options.RelayInline)
         {
-            return;
+            return false;
+        }
+        if (messages.Count == 0)
+        {
+            return true;
         }
         try
         {
             await RelayAsync(table, partitionKey, messages, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException or OperationCanceledException)
         {
             logger.LogWarning(ex, "Inline relay of {Count} messages of {Table}/{Partition} failed; the safety net will deliver them", messages.Count, table, partitionKey);
+            return false;
         }
     }
 
@@ -141,3 +166,6 @@ public sealed class Outbox(
     internal static string NewId(DateTimeOffset now) =>
         now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12];
 }
+
+/// <summary>A safety-net message as its send answered: enough to delete it before it is ever received.</summary>
+public sealed record ArmedSafetyNet(string MessageId, string PopReceipt);

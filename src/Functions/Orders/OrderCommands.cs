@@ -124,22 +124,34 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             e.ConnectionId is not { } connection ? null
             : connection == order.ConnectionId ? updated.ThreePlAccountId?.Value
             : updated.Released.FirstOrDefault(r => r.ConnectionId == connection)?.ThreePlAccountId.Value, options.RequestDeadlineMaxDelay);
-        if (recovery == OrderRecovery.SafetyNet)
+        var armed = recovery == OrderRecovery.SafetyNet
+            ? await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false)
+            : null;
+        ETag etag;
+        try
         {
-            await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false);
+            etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
         }
-        var etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
+        catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+        {
+            // Nothing was written (the command will read again and decide anew), so there is nothing to finish.
+            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
         var committed = updated with { ETag = etag };
-        await AfterCommitAsync(committed, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false);
+        if (await AfterCommitAsync(committed, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false) && armed is not null)
+        {
+            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+        }
         return committed;
     }
 
     /// <summary>
     /// With a safety net armed, relay and index sync are repeated by it, so a failure here is logged, not thrown: the
     /// change is committed and the caller must hear that it was. Without one, a failure is thrown so the message
-    /// that carried the command comes back and its handler recovers.
+    /// that carried the command comes back and its handler recovers. True when all of the work is done.
     /// </summary>
-    private async Task AfterCommitAsync(StoredOrder committed, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
+    private async Task<bool> AfterCommitAsync(StoredOrder committed, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
     {
         if (recovery == OrderRecovery.MessageRedelivery)
         {
@@ -149,16 +161,18 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             }
             await inlineRelay.RelayAsync(OrderStore.TableName, committed.Order.Id.Value, messages, redelivered: false, cancellationToken).ConfigureAwait(false);
             await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
-            return;
+            return true;
         }
-        await outbox.RelayAfterCommitAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
+        var relayed = await outbox.RelayAfterCommitAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
         try
         {
             await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
+            return relayed;
         }
         catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or InvalidOperationException or OperationCanceledException)
         {
             logger.LogWarning(ex, "Index sync of order {OrderId} failed; the safety net will repeat it", committed.Order.Id);
+            return false;
         }
     }
 }

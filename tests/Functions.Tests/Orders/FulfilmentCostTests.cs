@@ -11,14 +11,15 @@ namespace ThreePL.Functions.Tests.Orders;
 /// <summary>
 /// The storage operations of the common fulfilment path after routing, per order, counted like
 /// <see cref="OrderScaleTests"/>: an explicit accept then a whole shipment, and a whole shipment alone (which
-/// accepts implicitly), each with its usage line, events and both safety nets. docs/orders-storage.md has the figures.
+/// accepts implicitly), each with its usage line and events; the safety nets are taken back by the commands that armed
+/// them. docs/orders-storage.md has the figures.
 /// </summary>
 [Collection("azurite")]
 public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     /// <summary>The documented bounds per order, with a little room for rare retries.</summary>
-    private const double MaxTableOperationsShipOnly = 20;
-    private const double MaxTableOperationsAcceptAndShip = 34;
+    private const double MaxTableOperationsShipOnly = 15;
+    private const double MaxTableOperationsAcceptAndShip = 26;
 
     [Fact]
     public async Task Accept_and_ship_whole_stay_within_their_storage_budget()
