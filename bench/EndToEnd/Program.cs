@@ -11,8 +11,9 @@ namespace ThreePL.Bench.EndToEnd;
 /// <summary>
 /// End-to-end benchmark of issue 14: POST /v1/orders → routed → order.created webhook verified at a local receiver,
 /// the app run by the development host (src/LocalHost) as its own process on an Azurite of its own. Measures, in one
-/// run: storage operations per order counted on the wire by a proxy in front of Azurite (several counting runs),
-/// the ceiling ratio from alternating end-to-end and Azurite-replay windows, p99 latency at a fixed rate of half the
+/// run: storage operations per order counted on the wire by a proxy in front of Azurite (several counting runs, then
+/// the fulfilment path on those orders: the 3PL accepts, then ships whole, each command counted on its own), the
+/// ceiling ratio from alternating end-to-end and Azurite-replay windows, p99 latency at a fixed rate of half the
 /// measured ceiling, optionally a large closed-loop run, peak memory and cold start; prints the targets with
 /// MET/MISSED. Usage: bench/run.sh [options], see docs/performance.md.
 /// </summary>
