@@ -191,7 +191,7 @@ public static class Program
         {
             var accept = Median(fulfilment.Select(f => f.Accept.PerOrder));
             var ship = Median(fulfilment.Select(f => f.Ship.PerOrder));
-            Emit($"| storage operations per order for accept + ship whole, each with its delivered webhooks (medians of {fulfilment.Count} runs of {fulfilmentOrders} orders; idle polls aside) | ≤ {OperationsTarget:F0} per command (issue 14's budget) | **accept {accept:F1}, ship {ship:F1}** ({Spread(fulfilment.Select(f => f.Accept.PerOrder), "F1")}; {Spread(fulfilment.Select(f => f.Ship.PerOrder), "F1")}), together {Median(fulfilment.Select(f => f.PerOrder)):F1} | {Met(accept <= OperationsTarget && ship <= OperationsTarget)} |");
+            Emit($"| storage operations per order for accept + ship whole, each with its delivered webhooks (medians of {fulfilment.Count} runs of {fulfilment[0].Accept.Sent} orders; idle polls aside) | ≤ {OperationsTarget:F0} per command (issue 14's budget) | **accept {accept:F1}, ship {ship:F1}** ({Spread(fulfilment.Select(f => f.Accept.PerOrder), "F1")}; {Spread(fulfilment.Select(f => f.Ship.PerOrder), "F1")}), together {Median(fulfilment.Select(f => f.PerOrder)):F1} | {Met(accept <= OperationsTarget && ship <= OperationsTarget)} |");
         }
         Emit(fixedRate is null
             ? $"| p99 intake → verified webhook at half the measured ceiling | < {P99TargetMs:F0} ms | not run | — |"
