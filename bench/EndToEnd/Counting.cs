@@ -2,15 +2,15 @@ using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Bench.EndToEnd;
 
-/// <summary>Storage operations of one counting run, per routed order with one delivered webhook.</summary>
-public sealed record CountRun(RunResult Run, IReadOnlyList<StorageOperation> Operations, int UnparsedConnections)
+/// <summary>Storage operations the proxy saw while some work was done for <paramref name="Orders"/> orders, per order.</summary>
+public record OperationCount(IReadOnlyList<StorageOperation> Operations, int Orders)
 {
     private IEnumerable<StorageOperation> Counted => Operations.Where(o => !o.IsIdlePoll);
 
-    /// <summary>Every request except idle polls (receives that returned nothing), per delivered order: the headline figure.</summary>
-    public double PerOrder => Counted.Count() / (double)Run.Delivered;
+    /// <summary>Every request except idle polls (receives that returned nothing), per order: the headline figure.</summary>
+    public double PerOrder => Counted.Count() / (double)Orders;
 
-    public double IdlePollsPerOrder => Operations.Count(o => o.IsIdlePoll) / (double)Run.Delivered;
+    public double IdlePollsPerOrder => Operations.Count(o => o.IsIdlePoll) / (double)Orders;
 
     public double EntitiesPerBatch => Operations.Where(o => o.Kind == StorageKinds.Batch).Select(o => (double)o.Entities).DefaultIfEmpty(0).Average();
 
@@ -24,8 +24,12 @@ public sealed record CountRun(RunResult Run, IReadOnlyList<StorageOperation> Ope
 
     private Dictionary<TKey, double> Per<TKey>(Func<StorageOperation, TKey> key)
         where TKey : notnull =>
-        Counted.GroupBy(key).ToDictionary(g => g.Key, g => g.Count() / (double)Run.Delivered);
+        Counted.GroupBy(key).ToDictionary(g => g.Key, g => g.Count() / (double)Orders);
 }
+
+/// <summary>Storage operations of one counting run, per routed order with one delivered webhook.</summary>
+public sealed record CountRun(RunResult Run, IReadOnlyList<StorageOperation> Operations, int UnparsedConnections)
+    : OperationCount(Operations, Run.Delivered);
 
 /// <summary>
 /// Counts storage operations from outside the app: the development host runs as its own process with
@@ -58,7 +62,7 @@ public static class Counting
     /// Waits until no request other than idle polls and the Durable task hub's upkeep (lease renewals, which never
     /// stop) has reached storage for 4 s: the safety nets (2 s after each command) and what they cause have finished.
     /// </summary>
-    private static async Task SettleAsync(CountingStorageProxy proxy)
+    public static async Task SettleAsync(CountingStorageProxy proxy)
     {
         int Busy() => proxy.Snapshot().Count(o => !o.IsIdlePoll && o.Stage != StorageOperationClassifier.DurableStage);
         var last = Busy();

@@ -252,10 +252,13 @@ public static class ProcStat
     }
 }
 
+public sealed record CreatedOrder(string OrderId, string ConnectionId);
+
 /// <summary>
 /// The 3PL's webhook receiver: Kestrel on 127.0.0.1. Each connection's URL is <c>/hook/{connectionId}</c>; every
-/// request is verified with the independent Standard Webhooks verifier against that connection's secret, and the
-/// first verified <c>order.created</c> per event id records its arrival time under the order's external id.
+/// request is verified with the independent Standard Webhooks verifier against that connection's secret; the first
+/// verified arrival of each order event is recorded by type and order id, and of each <c>order.created</c> also under
+/// the order's external id.
 /// </summary>
 public sealed class Receiver : IAsyncDisposable
 {
@@ -272,6 +275,12 @@ public sealed class Receiver : IAsyncDisposable
 
     /// <summary>externalId → Stopwatch timestamp of the verified order.created arrival.</summary>
     public ConcurrentDictionary<string, long> Arrivals { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>externalId → the order and the connection whose URL its verified order.created reached.</summary>
+    public ConcurrentDictionary<string, CreatedOrder> Created { get; } = new(StringComparer.Ordinal);
+
+    /// <summary><see cref="OrderEventKey"/> (type and order id) → Stopwatch timestamp of the first verified arrival of each order event.</summary>
+    public ConcurrentDictionary<string, long> OrderEvents { get; } = new(StringComparer.Ordinal);
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -324,14 +333,23 @@ public sealed class Receiver : IAsyncDisposable
             return;
         }
         using var json = JsonDocument.Parse(body);
-        if (json.RootElement.GetProperty("type").GetString() != "order.created")
+        var type = json.RootElement.GetProperty("type").GetString()!;
+        var data = json.RootElement.GetProperty("data");
+        if (type.StartsWith("order.", StringComparison.Ordinal))
+        {
+            OrderEvents.TryAdd(OrderEventKey(type, data.GetProperty("id").GetString()!), at);
+        }
+        if (type != "order.created")
         {
             Interlocked.Increment(ref _otherEvents);
             return;
         }
-        var externalId = json.RootElement.GetProperty("data").GetProperty("externalId").GetString()!;
+        var externalId = data.GetProperty("externalId").GetString()!;
+        Created.TryAdd(externalId, new CreatedOrder(data.GetProperty("id").GetString()!, key));
         Arrivals.TryAdd(externalId, at);
     }
+
+    public static string OrderEventKey(string type, string orderId) => type + " " + orderId;
 
     public async ValueTask DisposeAsync()
     {

@@ -11,7 +11,11 @@ using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Bench.EndToEnd;
 
-public sealed record Tenancy(IReadOnlyList<string> MerchantKeys, IReadOnlyList<string> ConnectionIds);
+/// <summary>The seeded parties: merchant keys for intake, and per connection id the API key of its 3PL for the fulfilment commands.</summary>
+public sealed record Tenancy(IReadOnlyList<string> MerchantKeys, IReadOnlyList<string> ConnectionIds, IReadOnlyDictionary<string, string> ThreePlKeys);
+
+/// <summary>One POST of a 3PL command: the caller's key, the path and the JSON body (null for none).</summary>
+public sealed record Command(string Key, string Path, object? Body);
 
 public sealed record RunResult(
     string Name,
@@ -45,9 +49,12 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
         using var http = new HttpClient { BaseAddress = baseUrl };
         var merchantKeys = new List<string>();
         var connectionIds = new List<string>();
+        var threePlKeys = new Dictionary<string, string>(StringComparer.Ordinal);
+        var distinctThreePlKeys = new List<string>();
         for (var t = 0; t < threePls; t++)
         {
             var (_, tplKey) = await CreateAccountAsync(http, "threepl");
+            distinctThreePlKeys.Add(tplKey);
             for (var m = 0; m < merchantsEach; m++)
             {
                 var (merchantId, merchantKey) = await CreateAccountAsync(http, "merchant");
@@ -59,14 +66,15 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
                 receiver.Secrets[connectionId] = settings.GetProperty("webhookSecret").GetString()!;
                 merchantKeys.Add(merchantKey);
                 connectionIds.Add(connectionId);
+                threePlKeys[connectionId] = tplKey;
             }
         }
-        foreach (var key in merchantKeys)
+        foreach (var key in merchantKeys.Concat(distinctThreePlKeys))
         {
             // Warm each key (its lastUsedAt touch) so authentication is one read per request while measuring.
             await SendAsync(http, HttpMethod.Get, "/v1/account", key, null, HttpStatusCode.OK);
         }
-        return new Tenancy(merchantKeys, connectionIds);
+        return new Tenancy(merchantKeys, connectionIds, threePlKeys);
     }
 
     private async Task<(string Id, string Key)> CreateAccountAsync(HttpClient http, string kind)
@@ -183,6 +191,68 @@ public sealed class Load(Uri baseUrl, string adminKey, Receiver receiver)
         return await FinishAsync(name, connections, Math.Min(n, accepted + failed), failed, starts, t0, intakeSeconds, monitor);
     }
 
+    /// <summary>
+    /// Sends <paramref name="commands"/> over <paramref name="connections"/> HTTP connections, each its next as soon as
+    /// the previous answer arrives; a 503 is retried after its Retry-After as <see cref="SubmitAsync"/> does. Returns
+    /// the indexes of the commands answered 200 and a description of each other answer.
+    /// </summary>
+    public async Task<(IReadOnlyList<int> Succeeded, IReadOnlyList<string> Failures)> SendAllAsync(IReadOnlyList<Command> commands, int connections)
+    {
+        using var http = Client(baseUrl, connections);
+        var succeeded = new ConcurrentBag<int>();
+        var failures = new ConcurrentBag<string>();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < commands.Count)
+            {
+                var failure = await SendCommandAsync(http, commands[i]);
+                if (failure is null)
+                {
+                    succeeded.Add(i);
+                }
+                else
+                {
+                    failures.Add(failure);
+                }
+            }
+        }));
+        return (succeeded.Order().ToList(), failures.ToList());
+    }
+
+    private static async Task<string?> SendCommandAsync(HttpClient http, Command command)
+    {
+        try
+        {
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, command.Path);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", command.Key);
+                if (command.Body is not null)
+                {
+                    request.Content = JsonContent.Create(command.Body);
+                }
+                using var response = await http.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return null;
+                }
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+                {
+                    return $"POST {command.Path}: {(int)response.StatusCode} {text}";
+                }
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(200));
+            }
+            return $"POST {command.Path}: 503 a hundred times";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"POST {command.Path}: {e.Message}";
+        }
+    }
+
     /// <summary>Open loop: one order every 1/<paramref name="rate"/> s for <paramref name="seconds"/>, whatever the answers; latency from the scheduled time.</summary>
     public async Task<RunResult> FixedRateAsync(string name, Tenancy tenancy, double rate, int seconds, Monitor monitor)
     {
@@ -296,7 +366,8 @@ public sealed record Usage(long PeakRssKb, double AppCpu, double AzuriteCpu, int
 /// </summary>
 public sealed class Monitor(int appPid, Azurite azurite, string prefix)
 {
-    private static readonly string[] s_queues = ["order-routing", "events", "outbox", "webhook-deliveries"];
+    // Billing too: a shipment's usage line is recorded from its own queue after the webhook may have arrived.
+    private static readonly string[] s_queues = ["order-routing", "events", "outbox", "webhook-deliveries", "billing"];
     private readonly QueueServiceClient _queues = azurite.Queues();
     private CancellationTokenSource? _stop;
     private Task? _sampler;

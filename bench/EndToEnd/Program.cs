@@ -11,8 +11,9 @@ namespace ThreePL.Bench.EndToEnd;
 /// <summary>
 /// End-to-end benchmark of issue 14: POST /v1/orders → routed → order.created webhook verified at a local receiver,
 /// the app run by the development host (src/LocalHost) as its own process on an Azurite of its own. Measures, in one
-/// run: storage operations per order counted on the wire by a proxy in front of Azurite (several counting runs),
-/// the ceiling ratio from alternating end-to-end and Azurite-replay windows, p99 latency at a fixed rate of half the
+/// run: storage operations per order counted on the wire by a proxy in front of Azurite (several counting runs, then
+/// the fulfilment path on those orders: the 3PL accepts, then ships whole, each command counted on its own), the
+/// ceiling ratio from alternating end-to-end and Azurite-replay windows, p99 latency at a fixed rate of half the
 /// measured ceiling, optionally a large closed-loop run, peak memory and cold start; prints the targets with
 /// MET/MISSED. Usage: bench/run.sh [options], see docs/performance.md.
 /// </summary>
@@ -35,6 +36,8 @@ public static class Program
         var connections = ArgList(args, "--connections", quick ? [20] : [20, 200]);
         var countRuns = Arg(args, "--count-runs", 3);
         var countOrders = Arg(args, "--count-orders", quick ? 100 : 500);
+        var fulfilmentRuns = Arg(args, "--fulfilment-runs", 3);
+        var fulfilmentOrders = Arg(args, "--fulfilment-orders", quick ? 50 : 200);
         var rounds = Arg(args, "--rounds", 3);
         var windowSeconds = Arg(args, "--window-seconds", quick ? 15 : 40);
         var replaySeconds = Arg(args, "--replay-seconds", quick ? 6 : 15);
@@ -91,9 +94,19 @@ public static class Program
         // 2. Storage operations per order, counted on the wire.
         Console.WriteLine($"counting storage operations: {countRuns} runs of {countOrders} orders ...");
         IReadOnlyList<CountRun> counts;
+        IReadOnlyList<FulfilmentRun> fulfilment = [];
+        var fulfilmentTook = TimeSpan.Zero;
         await using (var counting = await Stage.StartAsync(repo, appDll, receiver, maxBacklog, warmUp, counted: true))
         {
             counts = await Counting.RunAsync(counting, countRuns, countOrders, maxBacklog);
+            // 2b. The common fulfilment path (accept, ship whole) on the orders just routed, same app and proxy.
+            if (fulfilmentRuns > 0)
+            {
+                Console.WriteLine($"counting the fulfilment path: {fulfilmentRuns} runs of {fulfilmentOrders} orders accepted, then shipped ...");
+                var clock = Stopwatch.StartNew();
+                fulfilment = await Fulfilment.RunAsync(counting, receiver, fulfilmentRuns, fulfilmentOrders);
+                fulfilmentTook = clock.Elapsed;
+            }
             peakRssKb = Math.Max(peakRssKb, counting.PeakRssKb);
             AddIfExited(notes, counting);
         }
@@ -170,6 +183,16 @@ public static class Program
             var median = Median(result.Select(r => r.Ratio));
             Emit($"| end-to-end orders/s ÷ (Azurite ceiling ops/s ÷ ops per order) at c={c} (median of {result.Count} alternating rounds) | ≥ {RatioTarget:P0} | **{median:P0}** ({Spread(result.Select(r => r.Ratio), "P0")}) | {Met(median >= RatioTarget)} |");
         }
+        if (fulfilment.Count == 0)
+        {
+            Emit($"| storage operations per order for accept + ship whole, each with its delivered webhooks | ≤ {OperationsTarget:F0} per command (issue 14's budget) | not run | — |");
+        }
+        else
+        {
+            var accept = Median(fulfilment.Select(f => f.Accept.PerOrder));
+            var ship = Median(fulfilment.Select(f => f.Ship.PerOrder));
+            Emit($"| storage operations per order for accept + ship whole, each with its delivered webhooks (medians of {fulfilment.Count} runs of {fulfilment[0].Accept.Sent} orders; idle polls aside) | ≤ {OperationsTarget:F0} per command (issue 14's budget) | **accept {accept:F1}, ship {ship:F1}** ({Spread(fulfilment.Select(f => f.Accept.PerOrder), "F1")}; {Spread(fulfilment.Select(f => f.Ship.PerOrder), "F1")}), together {Median(fulfilment.Select(f => f.PerOrder)):F1} | {Met(accept <= OperationsTarget && ship <= OperationsTarget)} |");
+        }
         Emit(fixedRate is null
             ? $"| p99 intake → verified webhook at half the measured ceiling | < {P99TargetMs:F0} ms | not run | — |"
             : $"| p99 intake → verified webhook at a fixed rate of half the measured ceiling ({rate:F1} orders/s for {rateSeconds} s) | < {P99TargetMs:F0} ms | **{p99:F0} ms** | {Met(p99 < P99TargetMs)} |");
@@ -187,6 +210,10 @@ public static class Program
         Emit();
 
         EmitCounts(Emit, counts);
+        if (fulfilment.Count > 0)
+        {
+            EmitFulfilment(Emit, fulfilment, fulfilmentTook);
+        }
         EmitRatios(Emit, ratios, replay, opsPerOrder);
 
         Emit("## Every measured end-to-end run");
@@ -245,18 +272,24 @@ public static class Program
         emit($"| requests failed (5xx or no answer) | {string.Join(" | ", counts.Select(c => c.FailedRequests))} | |");
         emit($"| connections the proxy could not parse | {string.Join(" | ", counts.Select(c => c.UnparsedConnections))} | |");
         emit("");
-        void Breakdown(string title, Func<CountRun, IReadOnlyDictionary<string, double>> by)
+        Breakdown(emit, "kind (per order)", counts, c => c.ByKind());
+        Breakdown(emit, "pipeline stage (per order)", counts, c => c.ByStage());
+        PerResource(emit, counts);
+    }
+
+    private static void Breakdown(Action<string> emit, string title, IReadOnlyList<OperationCount> counts, Func<OperationCount, IReadOnlyDictionary<string, double>> by)
+    {
+        emit($"| {title} | {string.Join(" | ", counts.Select((_, i) => $"run {i + 1}"))} | median |");
+        emit($"|---|{string.Concat(counts.Select(_ => "---|"))}---|");
+        foreach (var key in counts.SelectMany(c => by(c).Keys).Distinct().Order(StringComparer.Ordinal))
         {
-            emit($"| {title} | {columns} | median |");
-            emit($"|---|{rule}---|");
-            foreach (var key in counts.SelectMany(c => by(c).Keys).Distinct().Order(StringComparer.Ordinal))
-            {
-                emit($"| {Cell(key)} | {string.Join(" | ", counts.Select(c => by(c).GetValueOrDefault(key).ToString("F2", CultureInfo.InvariantCulture)))} | {Median(counts.Select(c => by(c).GetValueOrDefault(key))):F2} |");
-            }
-            emit("");
+            emit($"| {Cell(key)} | {string.Join(" | ", counts.Select(c => by(c).GetValueOrDefault(key).ToString("F2", CultureInfo.InvariantCulture)))} | {Median(counts.Select(c => by(c).GetValueOrDefault(key))):F2} |");
         }
-        Breakdown("kind (per order)", c => c.ByKind());
-        Breakdown("pipeline stage (per order)", c => c.ByStage());
+        emit("");
+    }
+
+    private static void PerResource(Action<string> emit, IReadOnlyList<OperationCount> counts)
+    {
         var middle = counts.OrderBy(c => c.PerOrder).ElementAt(counts.Count / 2);
         emit($"Per resource (table: PartitionKey/RowKey pattern, or queue, or container) and kind, in the median run ({middle.PerOrder:F2}):");
         emit("");
@@ -267,6 +300,48 @@ public static class Program
             emit($"| `{Cell(resource)}` | {kind} | {value:F2} |");
         }
         emit("");
+    }
+
+    private static void EmitFulfilment(Action<string> emit, IReadOnlyList<FulfilmentRun> runs, TimeSpan took)
+    {
+        string Cells(Func<FulfilmentRun, double> value, string format = "F2") =>
+            $"{string.Join(" | ", runs.Select(r => value(r).ToString(format, CultureInfo.InvariantCulture)))} | {Median(runs.Select(value)).ToString(format, CultureInfo.InvariantCulture)}";
+        string Counts(Func<FulfilmentRun, int> value) => $"{string.Join(" | ", runs.Select(r => value(r)))} |";
+        emit("## Storage operations per order of the fulfilment path (accept, ship whole; counted on the wire)");
+        emit("");
+        emit($"On the counting app and proxy, after its counting runs ({took.TotalSeconds:F0} s of this invocation): each run takes orders routed there whose `order.created` was verified and no earlier run touched; their 3PLs `POST /v1/orders/{{id}}/accept` at 20 HTTP connections; once every `order.accepted` is verified, the app's queues (billing's included) are empty and nothing but idle polls and the task hub's lease upkeep has reached storage for 4 s, the accepts are counted; then the same for `POST /v1/orders/{{id}}/ship` `{{carrier, service, trackingNumber}}` (whole order), its `order.shipped` and the usage line billing records from its queue. Per order = operations ÷ orders whose command answered 200 and whose webhook was verified.");
+        emit("");
+        emit($"| | {string.Join(" | ", runs.Select((_, i) => $"run {i + 1}"))} | median |");
+        emit($"|---|{string.Concat(runs.Select(_ => "---|"))}---|");
+        emit($"| orders accepted (200) and `order.accepted` verified / sent | {string.Join(" | ", runs.Select(r => $"{r.Accept.Delivered}/{r.Accept.Sent}"))} | |");
+        emit($"| orders shipped (200) and `order.shipped` verified / sent | {string.Join(" | ", runs.Select(r => $"{r.Ship.Delivered}/{r.Ship.Sent}"))} | |");
+        emit($"| **accept: operations per order (idle polls aside)** | {Cells(r => r.Accept.PerOrder)} |");
+        emit($"| **ship whole: operations per order (idle polls aside)** | {Cells(r => r.Ship.PerOrder)} |");
+        emit($"| accept + ship whole | {Cells(r => r.PerOrder)} |");
+        emit($"| usage lines inserted per shipped order | {Cells(r => r.Ship.UsageLinesPerOrder)} |");
+        emit($"| idle polls per order (accept; ship) | {string.Join(" | ", runs.Select(r => $"{r.Accept.IdlePollsPerOrder:F2}; {r.Ship.IdlePollsPerOrder:F2}"))} | |");
+        emit($"| commands → last webhook, s (accept; ship) | {string.Join(" | ", runs.Select(r => $"{r.Accept.Seconds:F1}; {r.Ship.Seconds:F1}"))} | |");
+        emit($"| commands not answered 200 | {Counts(r => r.Accept.Failures.Count + r.Ship.Failures.Count)}");
+        emit($"| requests failed (5xx or no answer) | {Counts(r => r.Accept.FailedRequests + r.Ship.FailedRequests)}");
+        emit($"| connections the proxy could not parse | {Counts(r => r.Accept.UnparsedConnections + r.Ship.UnparsedConnections)}");
+        emit("");
+        var failures = runs.SelectMany(r => r.Accept.Failures.Concat(r.Ship.Failures)).Take(5).ToList();
+        foreach (var failure in failures)
+        {
+            emit($"- failed: `{failure}`");
+        }
+        if (failures.Count > 0)
+        {
+            emit("");
+        }
+        foreach (var (command, counts) in new[] { ("accept", runs.Select(r => (OperationCount)r.Accept).ToList()), ("ship whole", runs.Select(r => (OperationCount)r.Ship).ToList()) })
+        {
+            emit($"### {command}");
+            emit("");
+            Breakdown(emit, $"kind (per order, {command})", counts, c => c.ByKind());
+            Breakdown(emit, $"pipeline stage (per order, {command})", counts, c => c.ByStage());
+            PerResource(emit, counts);
+        }
     }
 
     private static void EmitRatios(Action<string> emit, List<(int Connections, IReadOnlyList<RatioRound> Rounds)> ratios, Replay replay, double opsPerOrder)
