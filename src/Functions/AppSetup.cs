@@ -107,6 +107,7 @@ public static class AppSetup
         WebhookSender.Configure(services);
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<LocalChanges>();
+        services.AddSingleton<PartitionWriter>();
         services.AddSingleton<WebhookTable>();
         services.AddSingleton<WebhookEndpointStore>();
         services.AddSingleton<DestinationHealthStore>();

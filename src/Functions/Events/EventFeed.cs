@@ -15,10 +15,11 @@ public sealed record EventResponse(string Id, string Type, DateTimeOffset Create
 /// Partition <c>a|{accountId}</c> (one per account that <see cref="EventEnvelope.AccountIds"/> names, so no other
 /// tenant's partition is ever read), rows keyed by time (<see cref="TimeKeyedFeed"/>): <c>t|{ticks}|{eventId}</c>
 /// for the account, and <c>c|{connectionId}|{ticks}|{eventId}</c> for a key scoped to that connection. Both rows
-/// of an account are one entity-group transaction: one write per event per account. Recorded by the
-/// <c>events</c> consumer before the webhook fan-out, so an event a webhook delivered is in the feed.
+/// of an account are one entity-group transaction, shared with the concurrent events of the same account
+/// (<see cref="PartitionWriter"/>): at most one write per event per account. Recorded before the webhook fan-out, so
+/// an event a webhook delivered is in the feed.
 /// </summary>
-public sealed class EventFeed(TableServiceClient tables, StorageNames names, ReconciliationOptions options, TimeProvider time)
+public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, ReconciliationOptions options, TimeProvider time)
 {
     public const string TableName = "events";
     private const string AccountPrefix = "t|";
@@ -64,7 +65,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Rec
             keys.Add(TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id));
         }
         var data = envelope.Data.GetRawText();
-        return Table.CommitAsync(keys.Select(key =>
+        return writer.UpsertAsync(Table, keys.Select(key =>
         {
             var row = new TableEntity(Partition(account), key)
             {
@@ -77,8 +78,8 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Rec
             {
                 row[i == 0 ? "Data" : $"Data{i}"] = data.Substring(i * DataChunk, Math.Min(DataChunk, data.Length - (i * DataChunk)));
             }
-            return new TableTransactionAction(TableTransactionActionType.UpsertReplace, row);
-        }), cancellationToken);
+            return row;
+        }).ToList(), cancellationToken);
     }
 
     /// <summary>

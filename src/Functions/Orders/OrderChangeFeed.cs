@@ -54,15 +54,65 @@ public sealed class OrderChangeFeed(OrderStore store, ReconciliationOptions opti
         }
     }
 
-    private async Task<ETag> CommitAsync(TableEntity projection, ETag? ifMatch, IReadOnlyList<string> previous, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces a list row without reading it first, when the caller knows the change rows the row's previous version
+    /// wrote (<paramref name="previousKeys"/>, from <see cref="ChangeKeys"/> of the previous order state): the
+    /// transaction deletes them, which fails with 404 unless they exist, and they exist only while the list row is at
+    /// that previous version, since every list write deletes its predecessor's change rows in the same transaction.
+    /// So success means the row was exactly one version behind, and a 404 (a row further behind, newer, rekeyed, or
+    /// missing) sends the caller back to the guarded read-and-replace. Returns the row's new ETag.
+    /// </summary>
+    public async Task<ETag> ReplaceBehindAsync(TableEntity projection, IReadOnlyList<string> previousKeys, CancellationToken cancellationToken)
     {
-        var orderId = projection.GetString("OrderId")!;
-        var connectionId = projection.GetString("ConnectionId");
+        var updatedAt = projection.GetDateTimeOffset("UpdatedAt") ?? time.GetUtcNow();
+        var keyTime = TimeKeyedFeed.KeyTime(updatedAt, time.GetUtcNow(), options);
+        var keys = ChangeKeys(projection.PartitionKey, projection.GetString("OrderId")!, projection.GetString("ConnectionId"), keyTime);
+        if (previousKeys.Count == 0 || previousKeys.Intersect(keys, StringComparer.Ordinal).Any())
+        {
+            throw new ArgumentException("The previous change rows must be named and differ from the new ones.", nameof(previousKeys));
+        }
+        projection[FeedKeys] = string.Join(',', keys);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, projection, ETag.All) };
+        actions.AddRange(previousKeys.Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(projection.PartitionKey, key), ETag.All)));
+        actions.AddRange(ChangeRows(projection, keys));
+        var etag = (await store.Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false))[0].GetETag();
+        for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
+        {
+            keyTime = time.GetUtcNow();
+            try
+            {
+                etag = await CommitAsync(projection, etag, Keys(projection), keyTime, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+            {
+                break;
+            }
+        }
+        return etag;
+    }
+
+    /// <summary>The change rows a list row in <paramref name="partition"/> has for a change keyed at <paramref name="keyTime"/>.</summary>
+    public static IReadOnlyList<string> ChangeKeys(string partition, string orderId, string? connectionId, DateTimeOffset keyTime)
+    {
         var keys = new List<string> { TimeKeyedFeed.RowKey(ChangePrefix, keyTime, orderId) };
-        if (projection.PartitionKey.StartsWith("t|", StringComparison.Ordinal) && connectionId is not null)
+        if (partition.StartsWith("t|", StringComparison.Ordinal) && connectionId is not null)
         {
             keys.Add(TimeKeyedFeed.RowKey(ConnectionChangePrefix(connectionId), keyTime, orderId));
         }
+        return keys;
+    }
+
+    private static IEnumerable<TableTransactionAction> ChangeRows(TableEntity projection, IEnumerable<string> keys) =>
+        keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(projection.PartitionKey, key)
+        {
+            ["OrderId"] = projection.GetString("OrderId"),
+            ["Version"] = projection.GetInt64("Version"),
+            ["ConnectionId"] = projection.GetString("ConnectionId"),
+        }));
+
+    private async Task<ETag> CommitAsync(TableEntity projection, ETag? ifMatch, IReadOnlyList<string> previous, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    {
+        var keys = ChangeKeys(projection.PartitionKey, projection.GetString("OrderId")!, projection.GetString("ConnectionId"), keyTime);
         projection[FeedKeys] = string.Join(',', keys);
         var actions = new List<TableTransactionAction>
         {
@@ -73,12 +123,7 @@ public sealed class OrderChangeFeed(OrderStore store, ReconciliationOptions opti
         var deletes = previous.Except(keys, StringComparer.Ordinal)
             .Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(projection.PartitionKey, key), ETag.All))
             .ToList();
-        var changes = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(projection.PartitionKey, key)
-        {
-            ["OrderId"] = orderId,
-            ["Version"] = projection.GetInt64("Version"),
-            ["ConnectionId"] = connectionId,
-        })).ToList();
+        var changes = ChangeRows(projection, keys).ToList();
         try
         {
             var responses = await store.Table.CommitAsync([.. actions, .. deletes, .. changes], cancellationToken).ConfigureAwait(false);

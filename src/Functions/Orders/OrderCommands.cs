@@ -52,11 +52,16 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         StoredOrder? alreadyRead = null)
     {
         var first = alreadyRead;
+        ListedVersion? decidedOn = null;
         var outcome = await OptimisticCommand.RunAsync<StoredOrder, OrderDecision>(
             token => Interlocked.Exchange(ref first, null) is { } read ? Task.FromResult<StoredOrder?>(read) : store.GetAsync(id, token),
-            current => decide(current, time.GetUtcNow()),
+            current =>
+            {
+                decidedOn = ListedVersion.Of(current);
+                return decide(current, time.GetUtcNow());
+            },
             decision => decision.Events.Count > 0,
-            (decision, token) => CommitAsync(decision, recovery, token),
+            (decision, token) => CommitAsync(decision, decidedOn, recovery, token),
             cancellationToken).ConfigureAwait(false);
         return new OrderCommandResult(outcome.Stored, outcome.Error, outcome.Changed);
     }
@@ -102,7 +107,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             return (existing, false);
         }
         stored = stored with { ETag = etag.Value };
-        await AfterCommitAsync(stored, [], expectNew: true, OrderRecovery.SafetyNet, cancellationToken).ConfigureAwait(false);
+        await AfterCommitAsync(stored, null, [], expectNew: true, OrderRecovery.SafetyNet, cancellationToken).ConfigureAwait(false);
         return (stored, true);
     }
 
@@ -116,7 +121,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         await index.SyncAsync(stored, expectNew: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<StoredOrder> CommitAsync(OrderDecision decision, OrderRecovery recovery, CancellationToken cancellationToken)
+    private async Task<StoredOrder> CommitAsync(OrderDecision decision, ListedVersion? decidedOn, OrderRecovery recovery, CancellationToken cancellationToken)
     {
         var updated = decision.Updated;
         var order = updated.Order;
@@ -139,7 +144,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             throw;
         }
         var committed = updated with { ETag = etag };
-        if (await AfterCommitAsync(committed, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false) && armed is not null)
+        if (await AfterCommitAsync(committed, decidedOn, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false) && armed is not null)
         {
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
         }
@@ -151,7 +156,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     /// change is committed and the caller must hear that it was. Without one, a failure is thrown so the message
     /// that carried the command comes back and its handler recovers. True when all of the work is done.
     /// </summary>
-    private async Task<bool> AfterCommitAsync(StoredOrder committed, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
+    private async Task<bool> AfterCommitAsync(StoredOrder committed, ListedVersion? previous, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
     {
         if (recovery == OrderRecovery.MessageRedelivery)
         {
@@ -160,13 +165,13 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
                 throw new ProcessDiedAfterCommitException(committed.Order.Id);
             }
             await inlineRelay.RelayAsync(OrderStore.TableName, committed.Order.Id.Value, messages, redelivered: false, cancellationToken).ConfigureAwait(false);
-            await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
+            await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
             return true;
         }
         var relayed = await outbox.RelayAfterCommitAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
         try
         {
-            await index.SyncAsync(committed, expectNew, cancellationToken).ConfigureAwait(false);
+            await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
             return relayed;
         }
         catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or InvalidOperationException or OperationCanceledException)

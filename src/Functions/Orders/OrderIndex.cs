@@ -40,16 +40,27 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
     /// <param name="expectNew">A hint that the rows were just created or newly delegated, so an insert is tried
     /// first (one operation instead of a read and a write).</param>
     /// <param name="cancellationToken">Cancels the sync.</param>
-    public async Task SyncAsync(StoredOrder stored, bool expectNew, CancellationToken cancellationToken)
+    /// <param name="previous">The order as the command read it, when it made <paramref name="stored"/> from it: each
+    /// row is then first replaced without a read, on the assumption that it is at that version
+    /// (<see cref="OrderChangeFeed.ReplaceBehindAsync"/>); where it is not, the guarded read-and-replace follows.</param>
+    public async Task SyncAsync(StoredOrder stored, bool expectNew, CancellationToken cancellationToken, ListedVersion? previous = null)
     {
         var order = stored.Order;
+        var behind = previous is { } before && before.Version == order.Version - 1 && before.UpdatedAt < order.UpdatedAt
+            ? before
+            : null;
+        var merchantPartition = MerchantPartition(order.MerchantAccountId);
         var tasks = new List<Task>
         {
-            UpsertAsync(Projection(MerchantPartition(order.MerchantAccountId), order.Id.Value, stored), expectNew && order.Version == 1, cancellationToken),
+            UpsertAsync(Projection(merchantPartition, order.Id.Value, stored), expectNew && order.Version == 1,
+                behind is null ? null : OrderChangeFeed.ChangeKeys(merchantPartition, order.Id.Value, null, behind.UpdatedAt), cancellationToken),
         };
         if (order.ConnectionId is { } connection && stored.ThreePlAccountId is { } threePl)
         {
-            tasks.Add(UpsertAsync(Projection(ThreePlPartition(threePl), ThreePlRowKey(connection, order.Id), stored), expectNew, cancellationToken));
+            var threePlPartition = ThreePlPartition(threePl);
+            var sameRowBefore = behind?.ConnectionId == connection && behind.ThreePlAccountId == threePl;
+            tasks.Add(UpsertAsync(Projection(threePlPartition, ThreePlRowKey(connection, order.Id), stored), expectNew,
+                sameRowBefore ? OrderChangeFeed.ChangeKeys(threePlPartition, order.Id.Value, connection.Value, behind!.UpdatedAt) : null, cancellationToken));
         }
         foreach (var released in stored.Released.Where(r => r.ConnectionId != order.ConnectionId))
         {
@@ -68,9 +79,21 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
         ["UpdatedAt"] = stored.Order.UpdatedAt,
     };
 
-    private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, CancellationToken cancellationToken)
+    private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, IReadOnlyList<string>? previousKeys, CancellationToken cancellationToken)
     {
         var version = projection.GetInt64("Version")!.Value;
+        if (!tryInsertFirst && previousKeys is not null)
+        {
+            try
+            {
+                await changes.ReplaceBehindAsync(projection, previousKeys, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status404NotFound or StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
+            {
+                // Not one version behind (or not there): read it and compare versions.
+            }
+        }
         var insertFirst = tryInsertFirst;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
@@ -117,4 +140,12 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
             }
         }
     }
+}
+
+/// <summary>What an order's list rows said at one version: enough to name the change rows they had then.</summary>
+public sealed record ListedVersion(long Version, DateTimeOffset UpdatedAt, ConnectionId? ConnectionId, AccountId? ThreePlAccountId)
+{
+    /// <summary>Taken before a command decides: the aggregate changes in place.</summary>
+    public static ListedVersion Of(StoredOrder stored) =>
+        new(stored.Order.Version, stored.Order.UpdatedAt, stored.Order.ConnectionId, stored.ThreePlAccountId);
 }

@@ -55,7 +55,7 @@ public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, i
 /// log, newest first, never changed after insert; status is read from the delivery row.</item>
 /// </list>
 /// </summary>
-public sealed class WebhookDeliveryStore(WebhookTable table)
+public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter writer)
 {
     private const string DeliveryRowKey = "delivery";
     private const string AttemptPrefix = "attempt|";
@@ -81,14 +81,15 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
     /// </summary>
     public async Task<(WebhookDelivery Delivery, bool Created)> CreateDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        // The log row first: it is immutable and idempotent, and a delivery must never exist without it.
-        await Table.UpsertEntityAsync(new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
+        // The log row first: it is immutable and idempotent, and a delivery must never exist without it. An owner's
+        // concurrent deliveries share one transaction for their log rows.
+        await writer.UpsertAsync(Table, [new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
         {
             ["DeliveryId"] = delivery.Id,
             ["Destination"] = delivery.Destination,
             ["ConnectionId"] = delivery.ConnectionId,
             ["EventType"] = delivery.EventType,
-        }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        }], cancellationToken).ConfigureAwait(false);
         try
         {
             var response = await Table.AddEntityAsync(ToEntity(delivery), cancellationToken).ConfigureAwait(false);

@@ -18,8 +18,8 @@ namespace ThreePL.Functions.Tests.Orders;
 public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     /// <summary>The documented bounds per order, with a little room for rare retries.</summary>
-    private const double MaxTableOperationsShipOnly = 15;
-    private const double MaxTableOperationsAcceptAndShip = 26;
+    private const double MaxTableOperationsShipOnly = 11;
+    private const double MaxTableOperationsAcceptAndShip = 18;
 
     [Fact]
     public async Task Accept_and_ship_whole_stay_within_their_storage_budget()
