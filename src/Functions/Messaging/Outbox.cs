@@ -45,14 +45,32 @@ public sealed class Outbox(
     public const string RowPrefix = "outbox|";
     public const string RelayQueue = "outbox";
     private const string RowPrefixEnd = "outbox}";
+    private const int BodyChunk = 30_000;
 
-    public static TableTransactionAction Add(string partitionKey, OutboxMessage message) =>
-        new(TableTransactionActionType.Add, new TableEntity(partitionKey, RowPrefix + message.Id)
+    public static TableTransactionAction Add(string partitionKey, OutboxMessage message)
+    {
+        var row = new TableEntity(partitionKey, RowPrefix + message.Id)
         {
             ["Queue"] = message.Queue,
-            ["Body"] = message.Body,
             ["DelaySeconds"] = (long)message.Delay.TotalSeconds,
-        });
+        };
+        // A string property holds at most 32 K characters, and an event carries the whole order (up to 44 000 bytes).
+        for (var i = 0; i * BodyChunk < message.Body.Length || i == 0; i++)
+        {
+            row[i == 0 ? "Body" : $"Body{i}"] = message.Body.Substring(i * BodyChunk, Math.Min(BodyChunk, message.Body.Length - (i * BodyChunk)));
+        }
+        return new(TableTransactionActionType.Add, row);
+    }
+
+    private static string BodyOf(TableEntity row)
+    {
+        var body = new System.Text.StringBuilder(row.GetString("Body"));
+        for (var i = 1; row.GetString($"Body{i}") is { } chunk; i++)
+        {
+            body.Append(chunk);
+        }
+        return body.ToString();
+    }
 
     /// <summary>Step 1: arm the safety net for <paramref name="partitionKey"/> of table <paramref name="table"/> (a base name).</summary>
     public async Task<ArmedSafetyNet> ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
@@ -135,7 +153,7 @@ public sealed class Outbox(
             pending.Add(new OutboxMessage(
                 row.RowKey[RowPrefix.Length..],
                 row.GetString("Queue") ?? throw new InvalidOperationException($"Outbox row {row.RowKey} has no queue."),
-                row.GetString("Body") ?? "",
+                BodyOf(row),
                 TimeSpan.FromSeconds(row.GetInt64("DelaySeconds") ?? 0)));
         }
         return pending;

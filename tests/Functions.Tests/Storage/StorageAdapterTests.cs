@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
 
@@ -156,5 +157,42 @@ public sealed class NoHandWrittenStorageProtocolTests
             .SelectMany(f => protocolMarks.Where(m => File.ReadAllText(f).Contains(m, StringComparison.OrdinalIgnoreCase)).Select(m => $"{Path.GetRelativePath(root.FullName, f)}: {m}"))
             .ToList();
         Assert.True(offending.Count == 0, string.Join('\n', offending));
+    }
+}
+
+/// <summary>The outbox keeps what it relays whole, however large: an order event carries the whole order.</summary>
+[Collection("azurite")]
+public sealed class OutboxRowTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task A_message_larger_than_one_table_property_survives_the_outbox_row()
+    {
+        using var app = new TestApp(azurite);
+        var outbox = app.Services.GetRequiredService<ThreePL.Functions.Messaging.Outbox>();
+        var names = app.Services.GetRequiredService<StorageNames>();
+        var table = azurite.Tables.GetTableClient(names.Table("orders"));
+        await table.CreateIfNotExistsAsync();
+        var partition = "outbox-test-" + Guid.NewGuid().ToString("N");
+        var body = string.Concat(Enumerable.Range(0, 7_000).Select(i => i.ToString("D10", System.Globalization.CultureInfo.InvariantCulture)));
+        var message = new ThreePL.Functions.Messaging.OutboxMessage("m1", "events", body);
+
+        await table.CommitAsync([ThreePL.Functions.Messaging.Outbox.Add(partition, message)]);
+
+        // Azure refuses a string property over 32 K UTF-16 characters (Azurite does not check): none is that long.
+        var row = Assert.Single(await AllRowsAsync(table, partition));
+        Assert.All(row.Select(p => p.Value).OfType<string>(), value => Assert.True(value.Length <= 32 * 1024, $"a property of {value.Length} characters"));
+        var pending = Assert.Single(await outbox.ReadPendingAsync("orders", partition, CancellationToken.None));
+        Assert.Equal(70_000, pending.Body.Length);
+        Assert.Equal(body, pending.Body);
+    }
+
+    private static async Task<List<TableEntity>> AllRowsAsync(TableClient table, string partition)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}")))
+        {
+            rows.Add(row);
+        }
+        return rows;
     }
 }
