@@ -62,6 +62,42 @@ public sealed class Outbox(
         return new(TableTransactionActionType.Add, row);
     }
 
+    /// <summary>
+    /// Puts <paramref name="messages"/> on a row the change writes anyway (an order's history row), for a command whose
+    /// own queue message is its safety net: no outbox row is written, so none has to be deleted after the relay, and
+    /// after a crash the carrying message's handler finds them with <see cref="CarriedBy"/> and sends them again.
+    /// </summary>
+    public static void Carry(TableEntity row, IReadOnlyCollection<OutboxMessage> messages)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+        var json = JsonSerializer.Serialize(messages.Select(m => new CarriedMessage(m.Id, m.Queue, m.Body, (long)m.Delay.TotalSeconds)));
+        for (var i = 0; i * BodyChunk < json.Length; i++)
+        {
+            row[i == 0 ? "Messages" : $"Messages{i}"] = json.Substring(i * BodyChunk, Math.Min(BodyChunk, json.Length - (i * BodyChunk)));
+        }
+    }
+
+    /// <summary>The messages <see cref="Carry"/> put on <paramref name="row"/>; none when it carries none.</summary>
+    public static IReadOnlyList<OutboxMessage> CarriedBy(TableEntity row)
+    {
+        if (row.GetString("Messages") is not { } first)
+        {
+            return [];
+        }
+        var json = new System.Text.StringBuilder(first);
+        for (var i = 1; row.GetString($"Messages{i}") is { } chunk; i++)
+        {
+            json.Append(chunk);
+        }
+        return (JsonSerializer.Deserialize<List<CarriedMessage>>(json.ToString()) ?? [])
+            .Select(m => new OutboxMessage(m.Id, m.Queue, m.Body, TimeSpan.FromSeconds(m.DelaySeconds))).ToList();
+    }
+
+    private sealed record CarriedMessage(string Id, string Queue, string Body, long DelaySeconds);
+
     private static string BodyOf(TableEntity row)
     {
         var body = new System.Text.StringBuilder(row.GetString("Body"));

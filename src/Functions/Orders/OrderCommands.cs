@@ -27,7 +27,8 @@ public enum OrderRecovery
     /// The command runs inside a queue function whose message is deleted only when the function returns: a failure
     /// after the commit is thrown, the message comes back, and its handler finishes the work. No safety net is armed,
     /// which saves a send, a receive, a delete and the re-drive's reads on every such command, and its events are
-    /// published in the function itself (<see cref="InlineRelay"/>), not through the <c>events</c> queue.
+    /// published in the function itself (<see cref="InlineRelay"/>), not through the <c>events</c> queue, and its messages
+    /// ride on its history row rather than outbox rows (<see cref="Messaging.Outbox.Carry"/>).
     /// </summary>
     MessageRedelivery,
 }
@@ -113,11 +114,17 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
 
     /// <summary>
     /// Finishes the work of a command whose queue message came back (<see cref="OrderRecovery.MessageRedelivery"/>):
-    /// publishes whatever outbox rows the order still holds and brings its list rows in line. Idempotent.
+    /// publishes whatever outbox rows the order still holds and the messages carried by the changes after
+    /// <paramref name="afterVersion"/> (the version the message named), and brings its list rows in line. Idempotent.
     /// </summary>
-    public async Task RecoverAsync(StoredOrder stored, CancellationToken cancellationToken)
+    public async Task RecoverAsync(StoredOrder stored, long afterVersion, CancellationToken cancellationToken)
     {
         await inlineRelay.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
+        if (stored.Order.Version > afterVersion)
+        {
+            var carried = await store.CarriedMessagesAsync(stored.Order.Id, afterVersion, cancellationToken).ConfigureAwait(false);
+            await inlineRelay.PublishAsync(carried, redelivered: true, cancellationToken).ConfigureAwait(false);
+        }
         await index.SyncAsync(stored, expectNew: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -135,7 +142,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         ETag etag;
         try
         {
-            etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
+            etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, carried: recovery == OrderRecovery.MessageRedelivery).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
         {
@@ -164,7 +171,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             {
                 throw new ProcessDiedAfterCommitException(committed.Order.Id);
             }
-            await inlineRelay.RelayAsync(OrderStore.TableName, committed.Order.Id.Value, messages, redelivered: false, cancellationToken).ConfigureAwait(false);
+            await inlineRelay.PublishAsync(messages, redelivered: false, cancellationToken).ConfigureAwait(false);
             await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
             return true;
         }

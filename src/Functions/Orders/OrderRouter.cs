@@ -148,9 +148,9 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
     /// Finishes routing's work on an order after its message came back: relay, list rows, and the deactivation check
     /// that follows a delegation. Idempotent.
     /// </summary>
-    public async Task RecoverAsync(StoredOrder stored, CancellationToken cancellationToken)
+    public async Task RecoverAsync(StoredOrder stored, long afterVersion, CancellationToken cancellationToken)
     {
-        await commands.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
+        await commands.RecoverAsync(stored, afterVersion, cancellationToken).ConfigureAwait(false);
         await HandBackIfDeactivatedAsync(stored, cancellationToken).ConfigureAwait(false);
     }
 

@@ -77,12 +77,38 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         }
     }
 
-    /// <summary>Replaces the order row if unchanged since read, with its history and outbox rows; 412 if not.</summary>
-    public async Task<ETag> CommitAsync(StoredOrder updated, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the order row if unchanged since read, with its history and outbox rows; 412 if not. With
+    /// <paramref name="carried"/> the messages ride on the last history row instead of outbox rows
+    /// (<see cref="Outbox.Carry"/>; <see cref="CarriedMessagesAsync"/> finds them again).
+    /// </summary>
+    public async Task<ETag> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> outbox, CancellationToken cancellationToken, bool carried = false)
     {
-        var actions = Actions(updated, new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag), events, outbox);
+        var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag);
+        List<TableTransactionAction> actions;
+        if (carried && events.Count > 0)
+        {
+            actions = Actions(updated, main, events, []);
+            Outbox.Carry(actions[^1].Entity as TableEntity ?? throw new InvalidOperationException("A history row is a TableEntity."), outbox);
+        }
+        else
+        {
+            actions = Actions(updated, main, events, outbox);
+        }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
+    }
+
+    /// <summary>The messages carried by the history rows of the versions after <paramref name="afterVersion"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxMessage>> CarriedMessagesAsync(OrderId id, long afterVersion, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Value} and RowKey gt {HistoryRowKey(afterVersion)} and RowKey lt {"history}"}");
+        var messages = new List<OutboxMessage>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            messages.AddRange(Outbox.CarriedBy(row));
+        }
+        return messages;
     }
 
     private static List<TableTransactionAction> Actions(StoredOrder order, TableTransactionAction main, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox)

@@ -53,7 +53,7 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
         {
             if (trigger.DequeueCount > 1)
             {
-                await router.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
+                await router.RecoverAsync(stored, message.Version, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
@@ -62,7 +62,7 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
         if (target is null)
         {
             logger.LogInformation("Order {OrderId} matches no eligible connection; it stays with the merchant", id);
-            await router.RecoverAsync(stored, cancellationToken).ConfigureAwait(false);
+            await router.RecoverAsync(stored, message.Version, cancellationToken).ConfigureAwait(false);
             return;
         }
         var result = await router.DelegateAsync(id, target.Connection.Id, stored.Order.MerchantAccountId, message.Version, cancellationToken,

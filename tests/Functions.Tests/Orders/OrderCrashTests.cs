@@ -26,7 +26,8 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         string routed, received;
         using (var shop = first.WithKey(merchant.ApiKey))
         {
-            // Routed in the first app (by its safety net, since nothing relays inline), its order.created still in the outbox.
+            // Routed in the first app, which stops right after each commit: its order.created is published only once the
+            // routing message comes back (in either app) and finds it carried by the delegation's history row.
             routed = (await SubmitAsync(shop, "crash-1")).GetProperty("id").GetString()!;
             await WaitForStatusAsync(shop, routed, "awaiting_shipment");
             // Committed; its routing request is queued, or held by this app when it dies.
@@ -34,7 +35,8 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         }
         first.Dispose();
 
-        using var second = new TestApp(azurite, lease, prefix: prefix);
+        // The catch-up feed shows what was published; it is read a settle window behind now, so keep that short.
+        using var second = new TestApp(azurite, new Dictionary<string, string?>(lease) { ["ThreePL:Reconciliation:SettleWindow"] = "00:00:02" }, prefix: prefix);
         using var tpl = second.WithKey(threePl.ApiKey);
         await WaitForStatusAsync(tpl, routed, "awaiting_shipment");
         await WaitForStatusAsync(tpl, received, "awaiting_shipment");
@@ -47,6 +49,15 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
             Assert.Equal(2, (await ApiAssert.Json(await tpl.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK)).GetProperty("version").GetInt64());
         }
         await Eventually.True(async () => (await ListIdsAsync(tpl)).Count == 2, "the 3PL list to show both orders");
+        // Routing's events ride on its history row, not in the outbox: the redelivered message published them.
+        await Eventually.True(async () =>
+        {
+            var feed = await ApiAssert.Json(await tpl.GetAsync("/v1/events?since=2020-01-01T00:00:00Z&limit=100"), HttpStatusCode.OK);
+            var created = feed.GetProperty("items").EnumerateArray()
+                .Where(e => e.GetProperty("type").GetString() == "order.created")
+                .Select(e => e.GetProperty("data").GetProperty("id").GetString()).ToList();
+            return created.Order().SequenceEqual(new[] { routed, received }.Order());
+        }, "order.created of both orders in the 3PL's feed, once each");
     }
 
     [Fact]
