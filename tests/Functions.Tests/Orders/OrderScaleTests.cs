@@ -20,7 +20,7 @@ namespace ThreePL.Functions.Tests.Orders;
 public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     /// <summary>The documented per-order bounds (docs/orders-storage.md), with a little room for rare retries.</summary>
-    private const double MaxTableOperationsPerOrder = 12;
+    private const double MaxTableOperationsPerOrder = 11;
     private const double QueueSendsPerOrder = 1;
 
     [Fact]
