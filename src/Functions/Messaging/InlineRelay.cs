@@ -7,7 +7,10 @@ namespace ThreePL.Functions.Messaging;
 /// has published them, the carrying message comes back and its handler publishes them again, with
 /// <c>redelivered</c> set so that a delivery whose creator died before its first attempt is still attempted.
 /// Other messages (delayed ones included) go to their queues as usual. Failures are thrown, never swallowed: the
-/// carrying message must come back.
+/// carrying message must come back. Only the command's own carried messages are published here, never another
+/// command's outbox rows: a delivery whose creator died is retried only by a redelivery of the creator's own message
+/// (a redelivered routing message here, a redelivered <c>events</c> message for a relayed row), so two kinds of
+/// publisher must never race for one event.
 /// </summary>
 public sealed class InlineRelay(Outbox outbox, IEventPublisher events)
 {
@@ -25,22 +28,5 @@ public sealed class InlineRelay(Outbox outbox, IEventPublisher events)
                 await outbox.SendAsync(message, cancellationToken).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>Publishes or sends messages of outbox rows, then deletes the rows.</summary>
-    public async Task RelayAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, bool redelivered, CancellationToken cancellationToken)
-    {
-        if (messages.Count == 0)
-        {
-            return;
-        }
-        await PublishAsync(messages, redelivered, cancellationToken).ConfigureAwait(false);
-        await outbox.DeleteRowsAsync(table, partitionKey, messages, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
-    {
-        var pending = await outbox.ReadPendingAsync(table, partitionKey, cancellationToken).ConfigureAwait(false);
-        await RelayAsync(table, partitionKey, pending, redelivered: true, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -196,7 +196,7 @@ public sealed class Outbox(
     }
 
     /// <summary>Deletes relayed rows one by one, which tolerates a concurrent relay of the same rows (a 404 is success here).</summary>
-    public async Task DeleteRowsAsync(string table, string partitionKey, IEnumerable<OutboxMessage> messages, CancellationToken cancellationToken)
+    private async Task DeleteRowsAsync(string table, string partitionKey, IEnumerable<OutboxMessage> messages, CancellationToken cancellationToken)
     {
         var client = tables.GetTableClient(names.Table(table));
         foreach (var message in messages)

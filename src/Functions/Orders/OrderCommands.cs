@@ -114,12 +114,14 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
 
     /// <summary>
     /// Finishes the work of a command whose queue message came back (<see cref="OrderRecovery.MessageRedelivery"/>):
-    /// publishes whatever outbox rows the order still holds and the messages carried by the changes after
+    /// relays whatever outbox rows the order still holds, publishes the messages carried by the changes after
     /// <paramref name="afterVersion"/> (the version the message named), and brings its list rows in line. Idempotent.
     /// </summary>
     public async Task RecoverAsync(StoredOrder stored, long afterVersion, CancellationToken cancellationToken)
     {
-        await inlineRelay.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
+        // Other commands' outbox rows go to their queues as their own relay would send them: only the events queue's
+        // consumer may create their deliveries, so that a consumer that dies half-way is the one whose message comes back.
+        await outbox.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
         if (stored.Order.Version > afterVersion)
         {
             var carried = await store.CarriedMessagesAsync(stored.Order.Id, afterVersion, cancellationToken).ConfigureAwait(false);

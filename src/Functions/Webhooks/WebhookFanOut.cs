@@ -72,7 +72,9 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
         }
         else if (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 0 })
         {
-            var untilLapsed = delivery.InFlightUntil is { } until && until > now ? until - now + TimeSpan.FromSeconds(1) : TimeSpan.Zero;
+            // Two seconds past the claim: a queue delay travels in whole seconds and a message may turn visible up to one
+            // early, and a first copy that still finds the claim standing stops as a duplicate would.
+            var untilLapsed = delivery.InFlightUntil is { } until && until > now ? until - now + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
             await queue.SendAsync(new DeliveryMessage(delivery.Id, 1), untilLapsed, cancellationToken).ConfigureAwait(false);
         }
     }
