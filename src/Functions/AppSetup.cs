@@ -151,6 +151,8 @@ public static class AppSetup
         services.AddSingleton<ReportInventory>();
         services.AddSingleton<ListInventory>();
         services.AddSingleton<UsageStore>();
+        services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<IEventSubscriber, BillShipments>();
         services.AddSingleton<GetUsage>();
         services.AddSingleton<SupportTicketStore>();
         services.AddSingleton<SupportTicketAccess>();

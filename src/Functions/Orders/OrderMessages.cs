@@ -4,7 +4,7 @@ using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
 
-/// <summary>The queue messages an order's events cause: published events, the routing request (at intake and after a rejection or an overdue hand-back) and, per shipment, the usage line.</summary>
+/// <summary>The queue messages an order's events cause: published events (billing records a shipment's usage line from its <c>order.shipped</c>), the routing request (at intake and after a rejection or an overdue hand-back) and request deadlines.</summary>
 public static class OrderMessages
 {
     public const string RoutingQueue = "order-routing";
@@ -33,10 +33,6 @@ public static class OrderMessages
                 // Handed back to the merchant to be routed again, never to a connection that had it (RouteOrder).
                 var body = JsonSerializer.Serialize(new RouteOrderMessage(@event.OrderId.Value, @event.Version, @event.OccurredAt), EventEnvelope.Json);
                 messages.Add(new OutboxMessage("rte_" + Outbox.NewId(@event.OccurredAt), RoutingQueue, body));
-            }
-            if (@event is OrderShipped shipped)
-            {
-                messages.Add(Billing.RecordUsageMessage.For(stored.Order.Id, shipped.Shipment.Id));
             }
             if (@event.Type is not { } type)
             {

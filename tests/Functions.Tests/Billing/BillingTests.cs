@@ -115,7 +115,17 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
         await ApiAssert.Problem(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "T2" }), HttpStatusCode.Conflict, "invalid_transition");
         await UsageWithAsync(tpl, 1);
 
-        // Redelivery: the same billing message sent again through the queue, and the function run by hand on it.
+        // The order.shipped event published again (a redelivered events message does this): still one line.
+        var shippedEvent = new ThreePL.Functions.Messaging.EventEnvelope("evt_test_" + Guid.NewGuid().ToString("N"), "order.shipped", DateTimeOffset.UtcNow,
+            answers[0].GetProperty("connectionId").GetString(), id, [merchant.Id, threePl.Id], answers[0]);
+        var publisher = _app.Services.GetRequiredService<ThreePL.Functions.Messaging.IEventPublisher>();
+        for (var i = 0; i < 3; i++)
+        {
+            await publisher.PublishAsync(shippedEvent, redelivered: true, CancellationToken.None);
+        }
+        await UsageWithAsync(tpl, 1);
+
+        // Redelivery of a usage message an earlier version sent through the billing queue, and the function run by hand on it.
         var names = _app.Services.GetRequiredService<StorageNames>();
         var queue = _app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(names.Queue("billing"));
         var message = JsonSerializer.Serialize(new { orderId = id });

@@ -26,6 +26,7 @@ public sealed class ArchitectureTests
         data.Add("Connections", "Orders");
         data.Add("Connections", "Webhooks");
         data.Add("Orders", "Inventory");
+        data.Add("Orders", "Billing");
         return data;
     }
 

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Messaging;
+
+namespace ThreePL.Functions.Billing;
+
+/// <summary>
+/// Bills each shipment from its <c>order.shipped</c> event (<see cref="IEventSubscriber"/>): the ship command commits
+/// the event in its outbox, so the line is recorded exactly when the event is published, at least once and keyed
+/// once. The event's data is the order at that version, whose last shipment is the one this event is about.
+/// </summary>
+public sealed class BillShipments(UsageRecorder recorder) : IEventSubscriber
+{
+    public const string ShippedType = "order.shipped";
+
+    public Task OnEventAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.Type != ShippedType || !OrderId.TryParse(envelope.OrderId, out var id)
+            || !envelope.Data.TryGetProperty("shipments", out var shipments) || shipments.ValueKind != JsonValueKind.Array || shipments.GetArrayLength() == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var shipmentId = shipments[shipments.GetArrayLength() - 1].TryGetProperty("id", out var value) ? value.GetString() : null;
+        return shipmentId is null ? Task.CompletedTask : recorder.RecordAsync(id, shipmentId, cancellationToken);
+    }
+}
