@@ -188,7 +188,7 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
             var page = await ApiAssert.Json(await first.GetAsync($"/v1/billing/usage?month={month}"), HttpStatusCode.OK);
             return page.GetProperty("totalShipments").GetInt32() >= 2 ? page : null;
         }, "two usage lines");
-        await WaitForQueueAsync(app, "billing");
+        await WaitForQueueAsync(app, "events");
         var final = await ApiAssert.Json(await first.GetAsync($"/v1/billing/usage?month={month}"), HttpStatusCode.OK);
         Assert.Equal(2, final.GetProperty("totalShipments").GetInt32());
         Assert.Equal(2, usage!.Value.GetProperty("totalShipments").GetInt32());
