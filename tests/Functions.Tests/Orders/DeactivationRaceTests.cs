@@ -21,7 +21,11 @@ namespace ThreePL.Functions.Tests.Orders;
 [Collection("azurite")]
 public sealed class DeactivationRaceTests(AzuriteFixture azurite)
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(8);
+    /// <summary>
+    /// Long enough that, even on a loaded machine, the first hand-back run finishes well before the second turns
+    /// visible: the tests need that window to be observable.
+    /// </summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task A_quick_delegation_on_a_stale_read_is_handed_back_by_the_second_run()
@@ -82,7 +86,7 @@ public sealed class DeactivationRaceTests(AzuriteFixture azurite)
         var handbacks = app.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(app.Services.GetRequiredService<StorageNames>().Queue(HandBackRequest.Queue));
         // Two hand-back messages: the first visible at once, the second only after the settle time.
         await Eventually.True(async () => await handbacks.ApproximateCountAsync() == 1 && (await handbacks.PeekMessagesAsync(1)).Value.Length == 0,
-            "the first hand-back run to finish while the second waits");
+            "the first hand-back run to finish while the second waits", Settle);
         return (order, stale, shop);
     }
 }
