@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using ThreePL.Domain.Common;
@@ -25,8 +24,6 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
     private const string AccountPrefix = "t|";
     private const int MaxRekeys = 3;
 
-    // A string property holds at most 32 K characters; larger data spans numbered properties.
-    private const int DataChunk = 30_000;
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -74,10 +71,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
                 ["CreatedAt"] = envelope.CreatedAt,
                 ["ConnectionId"] = envelope.ConnectionId,
             };
-            for (var i = 0; i * DataChunk < data.Length || i == 0; i++)
-            {
-                row[i == 0 ? "Data" : $"Data{i}"] = data.Substring(i * DataChunk, Math.Min(DataChunk, data.Length - (i * DataChunk)));
-            }
+            LongText.Write(row, "Data", data);
             return row;
         }).ToList(), cancellationToken);
     }
@@ -98,12 +92,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
 
     private static EventResponse From(TableEntity row)
     {
-        var data = new StringBuilder(row.GetString("Data"));
-        for (var i = 1; row.GetString($"Data{i}") is { } chunk; i++)
-        {
-            data.Append(chunk);
-        }
-        using var document = JsonDocument.Parse(data.ToString());
+        using var document = JsonDocument.Parse(LongText.Read(row, "Data") ?? "null");
         return new EventResponse(row.GetString("EventId")!, row.GetString("Type")!, row.GetDateTimeOffset("CreatedAt")!.Value, document.RootElement.Clone());
     }
 }

@@ -45,7 +45,6 @@ public sealed class Outbox(
     public const string RowPrefix = "outbox|";
     public const string RelayQueue = "outbox";
     private const string RowPrefixEnd = "outbox}";
-    private const int BodyChunk = 30_000;
 
     public static TableTransactionAction Add(string partitionKey, OutboxMessage message)
     {
@@ -54,11 +53,8 @@ public sealed class Outbox(
             ["Queue"] = message.Queue,
             ["DelaySeconds"] = (long)message.Delay.TotalSeconds,
         };
-        // A string property holds at most 32 K characters, and an event carries the whole order (up to 44 000 bytes).
-        for (var i = 0; i * BodyChunk < message.Body.Length || i == 0; i++)
-        {
-            row[i == 0 ? "Body" : $"Body{i}"] = message.Body.Substring(i * BodyChunk, Math.Min(BodyChunk, message.Body.Length - (i * BodyChunk)));
-        }
+        // An event carries the whole order (up to 44 000 bytes), more than one string property holds.
+        LongText.Write(row, "Body", message.Body);
         return new(TableTransactionActionType.Add, row);
     }
 
@@ -73,40 +69,21 @@ public sealed class Outbox(
         {
             return;
         }
-        var json = JsonSerializer.Serialize(messages.Select(m => new CarriedMessage(m.Id, m.Queue, m.Body, (long)m.Delay.TotalSeconds)));
-        for (var i = 0; i * BodyChunk < json.Length; i++)
-        {
-            row[i == 0 ? "Messages" : $"Messages{i}"] = json.Substring(i * BodyChunk, Math.Min(BodyChunk, json.Length - (i * BodyChunk)));
-        }
+        LongText.Write(row, "Messages", JsonSerializer.Serialize(messages.Select(m => new CarriedMessage(m.Id, m.Queue, m.Body, (long)m.Delay.TotalSeconds))));
     }
 
     /// <summary>The messages <see cref="Carry"/> put on <paramref name="row"/>; none when it carries none.</summary>
     public static IReadOnlyList<OutboxMessage> CarriedBy(TableEntity row)
     {
-        if (row.GetString("Messages") is not { } first)
+        if (LongText.Read(row, "Messages") is not { } json)
         {
             return [];
         }
-        var json = new System.Text.StringBuilder(first);
-        for (var i = 1; row.GetString($"Messages{i}") is { } chunk; i++)
-        {
-            json.Append(chunk);
-        }
-        return (JsonSerializer.Deserialize<List<CarriedMessage>>(json.ToString()) ?? [])
+        return (JsonSerializer.Deserialize<List<CarriedMessage>>(json) ?? [])
             .Select(m => new OutboxMessage(m.Id, m.Queue, m.Body, TimeSpan.FromSeconds(m.DelaySeconds))).ToList();
     }
 
     private sealed record CarriedMessage(string Id, string Queue, string Body, long DelaySeconds);
-
-    private static string BodyOf(TableEntity row)
-    {
-        var body = new System.Text.StringBuilder(row.GetString("Body"));
-        for (var i = 1; row.GetString($"Body{i}") is { } chunk; i++)
-        {
-            body.Append(chunk);
-        }
-        return body.ToString();
-    }
 
     /// <summary>Step 1: arm the safety net for <paramref name="partitionKey"/> of table <paramref name="table"/> (a base name).</summary>
     public async Task<ArmedSafetyNet> ArmAsync(string table, string partitionKey, CancellationToken cancellationToken)
@@ -189,7 +166,7 @@ public sealed class Outbox(
             pending.Add(new OutboxMessage(
                 row.RowKey[RowPrefix.Length..],
                 row.GetString("Queue") ?? throw new InvalidOperationException($"Outbox row {row.RowKey} has no queue."),
-                BodyOf(row),
+                LongText.Read(row, "Body") ?? "",
                 TimeSpan.FromSeconds(row.GetInt64("DelaySeconds") ?? 0)));
         }
         return pending;

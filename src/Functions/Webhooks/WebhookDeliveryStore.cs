@@ -59,7 +59,6 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
 {
     private const string DeliveryRowKey = "delivery";
     private const string AttemptPrefix = "attempt|";
-    private const int BodyChunk = 30_000;
 
     private TableClient Table => table.Client;
 
@@ -193,27 +192,18 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
             ["InFlightAttempt"] = d.InFlightAttempt,
             ["InFlightUntil"] = d.InFlightUntil,
         };
-        // A string property holds at most 32 K characters; larger bodies span numbered properties.
-        for (var i = 0; i * BodyChunk < d.Body.Length || i == 0; i++)
-        {
-            row[i == 0 ? "Body" : $"Body{i}"] = d.Body.Substring(i * BodyChunk, Math.Min(BodyChunk, d.Body.Length - (i * BodyChunk)));
-        }
+        LongText.Write(row, "Body", d.Body);
         return row;
     }
 
     private static WebhookDelivery DeliveryFrom(TableEntity row)
     {
-        var body = new StringBuilder(row.GetString("Body"));
-        for (var i = 1; row.GetString($"Body{i}") is { } chunk; i++)
-        {
-            body.Append(chunk);
-        }
         return new WebhookDelivery(
             row.PartitionKey,
             row.GetString("EventId")!,
             row.GetString("EventType")!,
             row.GetDateTimeOffset("EventCreatedAt")!.Value,
-            body.ToString(),
+            LongText.Read(row, "Body") ?? "",
             row.GetString("Destination")!,
             AccountId.Parse(row.GetString("OwnerAccountId")!),
             row.GetString("ConnectionId"),
