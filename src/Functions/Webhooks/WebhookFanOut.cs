@@ -18,7 +18,8 @@ public sealed record WebhookPayload(string Id, string Type, DateTimeOffset Creat
 /// read, no separate claim. Only the call that created a delivery attempts it. A later call for the same event
 /// acts only when it is a redelivery of the event message (the creator may have died before recording the attempt)
 /// and the delivery still has no attempt: it asks the delivery worker for attempt 1, visible once the creator's
-/// claim has lapsed, so a creator that is merely slow is never doubled.
+/// claim has lapsed, so a creator that is merely slow is never doubled; if the creator recorded a failed first
+/// attempt, it asks for the second at its due time, as the creator would have.
 /// </remarks>
 public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTargets targets, WebhookAttempts attempts, DeliveryQueue queue, WebhookOptions options, TimeProvider time)
 {
@@ -76,6 +77,12 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             // early, and a first copy that still finds the claim standing stops as a duplicate would.
             var untilLapsed = delivery.InFlightUntil is { } until && until > now ? until - now + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
             await queue.SendAsync(new DeliveryMessage(delivery.Id, 1), untilLapsed, cancellationToken).ConfigureAwait(false);
+        }
+        else if (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 1, InFlightAttempt: null })
+        {
+            // The creator recorded its attempt and may have died before asking for the next one. A second message for
+            // that attempt is harmless: the delivery worker claims each attempt under the row's ETag.
+            await queue.EnqueueNextAsync(delivery, cancellationToken).ConfigureAwait(false);
         }
     }
 }

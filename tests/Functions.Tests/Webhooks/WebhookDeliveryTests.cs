@@ -340,6 +340,32 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_fan_out_that_dies_between_recording_the_first_attempt_and_scheduling_the_second_is_healed_by_the_redelivered_event()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        var s = await StartAsync(Settings());
+        var (endpointId, _) = await s.EndpointAsync(receiver.HookUrl, "order.*");
+        var envelope = s.OrderEvent("order.updated", 1);
+        var store = s.App.Services.GetRequiredService<WebhookDeliveryStore>();
+        var body = JsonSerializer.Serialize(new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, envelope.Data), EventEnvelope.Json);
+        var now = DateTimeOffset.UtcNow;
+
+        // What the creating fan-out left: its claimed insert, then attempt 1 recorded as failed with a retry due, and no
+        // message asking for attempt 2 (it died first).
+        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(envelope.Id, endpointId), envelope.Id, envelope.Type, envelope.CreatedAt, body,
+            endpointId, Domain.Common.AccountId.Parse(s.ThreePl.Id), s.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default)
+        { InFlightAttempt = 1, InFlightUntil = now.AddSeconds(15) }, default);
+        await store.CommitAttemptAsync(created with { Attempts = 1, LastStatusCode = 500, LastAttemptAt = now, NextAttemptAt = now.AddMilliseconds(200), InFlightAttempt = null, InFlightUntil = null },
+            new WebhookAttempt(1, now, receiver.HookUrl, 500, 3, "boom", null), default);
+
+        await s.App.Services.GetRequiredService<IEventPublisher>().PublishAsync(envelope, redelivered: true, CancellationToken.None);
+
+        var done = await s.WaitForDeliveryAsync("order.updated", "succeeded");
+        Assert.Equal(2, done.GetProperty("attemptCount").GetInt32());
+        Assert.Equal(envelope.Id, Assert.Single(receiver.Hooks).Id);
+    }
+
+    [Fact]
     public async Task Duplicate_messages_for_one_attempt_make_one_request_and_start_no_second_chain()
     {
         var firstArrived = new TaskCompletionSource();
