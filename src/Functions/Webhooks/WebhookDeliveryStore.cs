@@ -80,15 +80,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
     /// </summary>
     public async Task<(WebhookDelivery Delivery, bool Created)> CreateDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        // The log row first: it is immutable and idempotent, and a delivery must never exist without it. An owner's
-        // concurrent deliveries share one transaction for their log rows.
-        await writer.UpsertAsync(Table, [new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
-        {
-            ["DeliveryId"] = delivery.Id,
-            ["Destination"] = delivery.Destination,
-            ["ConnectionId"] = delivery.ConnectionId,
-            ["EventType"] = delivery.EventType,
-        }], cancellationToken).ConfigureAwait(false);
+        await LogAsync(delivery, cancellationToken).ConfigureAwait(false);
         try
         {
             var response = await Table.AddEntityAsync(ToEntity(delivery), cancellationToken).ConfigureAwait(false);
@@ -101,6 +93,20 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
             return (existing, false);
         }
     }
+
+    /// <summary>
+    /// Writes the delivery's row in its owner's log. It goes first, before the delivery row: it is immutable and
+    /// idempotent, and a delivery must never exist without it. An owner's concurrent deliveries share one transaction
+    /// for their log rows.
+    /// </summary>
+    public Task LogAsync(WebhookDelivery delivery, CancellationToken cancellationToken) =>
+        writer.UpsertAsync(Table, [new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
+        {
+            ["DeliveryId"] = delivery.Id,
+            ["Destination"] = delivery.Destination,
+            ["ConnectionId"] = delivery.ConnectionId,
+            ["EventType"] = delivery.EventType,
+        }], cancellationToken);
 
     public async Task<WebhookDelivery?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken)
     {
@@ -125,10 +131,19 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
         }
     }
 
-    /// <summary>The new state and the attempt that caused it, in one transaction under the delivery's ETag.</summary>
+    /// <summary>
+    /// The new state and the attempt that caused it, in one transaction under the delivery's ETag; a delivery without
+    /// one (a first attempt made before anything was stored) is inserted, and a conflict (409) means another copy of
+    /// the work stored it first.
+    /// </summary>
     public async Task<ETag> CommitAttemptAsync(WebhookDelivery updated, WebhookAttempt? attempt, CancellationToken cancellationToken)
     {
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag) };
+        var actions = new List<TableTransactionAction>
+        {
+            updated.ETag == default
+                ? new(TableTransactionActionType.Add, ToEntity(updated))
+                : new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag),
+        };
         if (attempt is not null)
         {
             actions.Add(new(TableTransactionActionType.Add, new TableEntity(updated.Id, AttemptPrefix + attempt.Number.ToString("D5", CultureInfo.InvariantCulture))

@@ -14,12 +14,14 @@ public sealed record WebhookPayload(string Id, string Type, DateTimeOffset Creat
 /// (event id, destination), so an event dispatched twice creates each delivery once.
 /// </summary>
 /// <remarks>
-/// The first attempt is claimed in the very insert that creates the delivery, and made here: no queue message, no
-/// read, no separate claim. Only the call that created a delivery attempts it. A later call for the same event
-/// acts only when it is a redelivery of the event message (the creator may have died before recording the attempt)
-/// and the delivery still has no attempt: it asks the delivery worker for attempt 1, visible once the creator's
-/// claim has lapsed, so a creator that is merely slow is never doubled; if the creator recorded a failed first
-/// attempt, it asks for the second at its due time, as the creator would have.
+/// The first publication of an event makes each first attempt before anything is stored, then inserts the delivery
+/// with that attempt in one transaction: no queue message, no read, no claim. If it dies in between, its message
+/// comes back as a redelivery, and a redelivery works as a claim: the insert that creates a delivery also claims its
+/// first attempt, so only the call that created it attempts it. When the delivery exists already, a redelivery asks
+/// the delivery worker for attempt 1 if none is recorded, visible once a creator's claim has lapsed (a creator that
+/// is merely slow is not doubled), or for attempt 2 at its due time if the creator recorded a failed first attempt
+/// and may have died before asking. The price of sending first: a second publication of an event that is not a
+/// redelivery (a duplicate queue message) sends it again, with the same <c>webhook-id</c>, and stores nothing.
 /// </remarks>
 public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTargets targets, WebhookAttempts attempts, DeliveryQueue queue, WebhookOptions options, TimeProvider time)
 {
@@ -60,9 +62,18 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
     private async Task DeliverAsync(EventEnvelope envelope, string body, string destination, AccountId owner, bool redelivered, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var (delivery, created) = await deliveries.CreateDeliveryAsync(new WebhookDelivery(
+        var fresh = new WebhookDelivery(
             WebhookDeliveryStore.DeliveryId(envelope.Id, destination), envelope.Id, envelope.Type, envelope.CreatedAt, body, destination, owner,
-            envelope.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default)
+            envelope.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default);
+        if (!redelivered)
+        {
+            // The first publication sends before the delivery is stored, then inserts it with its first attempt: one
+            // write instead of a claiming insert and a commit. Its own message coming back covers a crash in between.
+            await deliveries.LogAsync(fresh, cancellationToken).ConfigureAwait(false);
+            await attempts.AttemptAsync(fresh, 1, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var (delivery, created) = await deliveries.CreateDeliveryAsync(fresh with
         {
             InFlightAttempt = 1,
             InFlightUntil = now + options.Timeout + WebhookAttempts.ClaimMargin,
