@@ -147,7 +147,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
                 return Outcome<OrderEvent>.Failure(OrderRecordFull, $"The order would exceed {MaxOrderJsonBytes} bytes as JSON; ship the rest in fewer shipments or release holds.");
             }
             return outcome.Succeeded ? transition(f.Party, order, now) : outcome;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, alreadyRead: f.Order).ConfigureAwait(false);
         if (result.NotFound)
         {
             return (null, f.Party, Problems.NotFound("order"));

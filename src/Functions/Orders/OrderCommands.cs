@@ -68,7 +68,8 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     }
 
     /// <summary>One domain transition of the order aggregate; the 3PL bookkeeping follows the delegation.</summary>
-    public Task<OrderCommandResult> TransitionAsync(OrderId id, Func<Order, DateTimeOffset, Outcome<OrderEvent>> transition, CancellationToken cancellationToken) =>
+    /// <param name="alreadyRead">The order as the caller just read it (to check access), decided on first instead of a second read.</param>
+    public Task<OrderCommandResult> TransitionAsync(OrderId id, Func<Order, DateTimeOffset, Outcome<OrderEvent>> transition, CancellationToken cancellationToken, StoredOrder? alreadyRead = null) =>
         RunAsync(id, (current, now) =>
         {
             var previous = current.Order.ConnectionId;
@@ -87,7 +88,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
                 };
             }
             return (new OrderDecision(updated, outcome.Events), null);
-        }, cancellationToken);
+        }, cancellationToken, alreadyRead: alreadyRead);
 
     /// <summary>
     /// Creates a new order; returns the existing one (not created) when the external id was seen before. The routing
