@@ -1,20 +1,25 @@
+using Azure;
 using Azure.Data.Tables;
 
 namespace ThreePL.Functions.Infrastructure;
 
 /// <summary>
-/// Group commit of upserts to one partition. Concurrent invocations on an instance (a queue function runs many at
-/// once) that upsert rows into the same partition of the same table share one entity-group transaction instead of
-/// sending one each: a partition's rows go out at once when nothing is in flight for it, and whatever arrives while a
-/// transaction is in flight goes out together in the next one. So a quiet instance writes exactly as before, with no
-/// added wait, and a busy one writes fewer, larger transactions: the amortisation a batch of queue messages allows.
+/// Group commit to one partition. Concurrent invocations on an instance (a queue function runs many at once, and so
+/// do HTTP requests) that write rows into the same partition of the same table share one entity-group transaction
+/// instead of sending one each: a partition's writes go out at once when nothing is in flight for it, and whatever
+/// arrives while a transaction is in flight goes out together in the next one. So a quiet instance writes exactly as
+/// before, with no added wait, and a busy one writes fewer, larger transactions: the amortisation a batch of queue
+/// messages allows.
 /// </summary>
 /// <remarks>
-/// Each caller awaits the transaction that carries its rows, so it returns only once they are stored, as with its
-/// own write; a failed transaction fails every caller in it, and each handles that as it would its own failure (its
-/// message comes back). Only for upserts whose outcome does not depend on the other rows: no ETags, and a row whose
-/// key is already in the next transaction waits for the one after, so the same key is never written twice in one.
-/// A caller that gives up (cancellation) may still see its rows written afterwards, which an upsert tolerates.
+/// Each caller awaits the transaction that carries its actions, so it returns only once they are stored, as with its
+/// own transaction, and gets its own actions' responses. A caller's actions may be conditional (an insert, an ETag,
+/// a delete that needs its row): when a shared transaction fails, nothing in it was written, and each caller's
+/// actions are committed again on their own, so each hears its own outcome (and its own failed action's index), as
+/// if it had never shared; that costs one transaction more, only when something failed. A row whose key is already
+/// in the next transaction waits for the one after, so the same key is never written twice in one, and writes to
+/// one key happen in arrival order. A caller that gives up (cancellation) may still see its actions committed
+/// afterwards, which every user here tolerates (their writes are idempotent or guarded by a version).
 /// </remarks>
 public sealed class PartitionWriter
 {
@@ -25,18 +30,27 @@ public sealed class PartitionWriter
     private readonly Dictionary<(string Table, string Partition), Lane> _lanes = new();
 
     /// <summary>Upserts (replace) <paramref name="rows"/>, which must share one partition and have distinct RowKeys.</summary>
-    public Task UpsertAsync(TableClient table, IReadOnlyList<TableEntity> rows, CancellationToken cancellationToken)
+    public Task UpsertAsync(TableClient table, IReadOnlyList<TableEntity> rows, CancellationToken cancellationToken) =>
+        CommitAsync(table, rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)).ToList(), cancellationToken);
+
+    /// <summary>
+    /// Commits <paramref name="actions"/> (one partition, at most 100, distinct RowKeys) atomically, possibly in one
+    /// transaction with other callers' actions; returns the responses to these actions, in their order.
+    /// </summary>
+    /// <exception cref="TableTransactionFailedException">One of these actions failed; none of them was written.</exception>
+    public async Task<IReadOnlyList<Response>> CommitAsync(TableClient table, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        if (actions.Count == 0)
         {
-            return Task.CompletedTask;
+            return [];
         }
-        if (rows.Count > MaxRows || rows.Any(r => r.PartitionKey != rows[0].PartitionKey) || rows.Select(r => r.RowKey).Distinct(StringComparer.Ordinal).Count() != rows.Count)
+        var partition = actions[0].Entity.PartitionKey;
+        if (actions.Count > MaxRows || actions.Any(a => a.Entity.PartitionKey != partition) || actions.Select(a => a.Entity.RowKey).Distinct(StringComparer.Ordinal).Count() != actions.Count)
         {
-            throw new ArgumentException("One partition, at most 100 rows, distinct RowKeys.", nameof(rows));
+            throw new ArgumentException("One partition, at most 100 actions, distinct RowKeys.", nameof(actions));
         }
-        var write = new PendingWrite(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        var key = (table.Name, rows[0].PartitionKey);
+        var write = new PendingWrite(actions, new TaskCompletionSource<IReadOnlyList<Response>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var key = (table.Name, partition);
         bool start;
         lock (_lanes)
         {
@@ -53,7 +67,7 @@ public sealed class PartitionWriter
         {
             _ = Task.Run(() => FlushAsync(table, key));
         }
-        return write.Done.Task.WaitAsync(cancellationToken);
+        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task FlushAsync(TableClient table, (string Table, string Partition) key)
@@ -73,14 +87,35 @@ public sealed class PartitionWriter
             }
             try
             {
-                var actions = batch.SelectMany(w => w.Rows).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r));
-                await table.CommitAsync(actions, CancellationToken.None).ConfigureAwait(false);
-                batch.ForEach(w => w.Done.TrySetResult());
+                var responses = await table.CommitAsync(batch.SelectMany(w => w.Actions), CancellationToken.None).ConfigureAwait(false);
+                var offset = 0;
+                foreach (var write in batch)
+                {
+                    write.Done.TrySetResult(responses.Skip(offset).Take(write.Actions.Count).ToList());
+                    offset += write.Actions.Count;
+                }
             }
-            catch (Exception ex)
+            catch (Exception ex) when (batch.Count == 1)
             {
-                batch.ForEach(w => w.Done.TrySetException(ex));
+                batch[0].Done.TrySetException(ex);
             }
+            catch (Exception)
+            {
+                // Nothing of the shared transaction was written; each caller's own transaction says whose action failed.
+                await Task.WhenAll(batch.Select(write => CommitAloneAsync(table, write))).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task CommitAloneAsync(TableClient table, PendingWrite write)
+    {
+        try
+        {
+            write.Done.TrySetResult(await table.CommitAsync(write.Actions, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            write.Done.TrySetException(ex);
         }
     }
 
@@ -93,25 +128,28 @@ public sealed class PartitionWriter
         long chars = 0;
         foreach (var write in pending)
         {
-            var size = write.Rows.Sum(Chars);
-            if (batch.Count > 0 && (rows + write.Rows.Count > MaxRows || chars + size > MaxChars))
+            var size = write.Actions.Sum(a => Chars(a.Entity));
+            if (batch.Count > 0 && (rows + write.Actions.Count > MaxRows || chars + size > MaxChars))
             {
                 break;
             }
-            if (write.Rows.Any(r => keys.Contains(r.RowKey)))
+            if (write.Actions.Any(a => keys.Contains(a.Entity.RowKey)))
             {
+                // Wait for a later transaction, and so does every later write of any key of this one: arrival order per key.
+                keys.UnionWith(write.Actions.Select(a => a.Entity.RowKey));
                 continue;
             }
             batch.Add(write);
-            keys.UnionWith(write.Rows.Select(r => r.RowKey));
-            rows += write.Rows.Count;
+            keys.UnionWith(write.Actions.Select(a => a.Entity.RowKey));
+            rows += write.Actions.Count;
             chars += size;
         }
         pending.RemoveAll(batch.Contains);
         return batch;
     }
 
-    private static long Chars(TableEntity row) => row.Sum(p => p.Key.Length + (p.Value is string s ? s.Length : 16));
+    private static long Chars(ITableEntity entity) =>
+        entity is TableEntity row ? row.Sum(p => p.Key.Length + (p.Value is string s ? s.Length : 16)) : 1_000;
 
     private sealed class Lane
     {
@@ -120,5 +158,5 @@ public sealed class PartitionWriter
         public bool Flushing { get; set; }
     }
 
-    private sealed record PendingWrite(IReadOnlyList<TableEntity> Rows, TaskCompletionSource Done);
+    private sealed record PendingWrite(IReadOnlyList<TableTransactionAction> Actions, TaskCompletionSource<IReadOnlyList<Response>> Done);
 }

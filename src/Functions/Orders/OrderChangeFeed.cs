@@ -15,9 +15,11 @@ namespace ThreePL.Functions.Orders;
 /// are written in the same entity-group transaction as the list row (<see cref="WriteAsync"/> is the one place
 /// <see cref="OrderIndex"/> writes a list row), which also deletes the order's previous change rows (named in the
 /// list row's <c>FeedKeys</c>): a partition holds one change row per order, and a reader meets each order once.
+/// Concurrent writes to one list partition (orders of one merchant, or of one 3PL) share transactions
+/// (<see cref="PartitionWriter"/>); each keeps its own guard, since a shared transaction that fails is repeated per order.
 /// The list rows sort before <c>~</c>, so the plain list never sees change rows.
 /// </summary>
-public sealed class OrderChangeFeed(OrderStore store, ReconciliationOptions options, TimeProvider time)
+public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, ReconciliationOptions options, TimeProvider time)
 {
     public const string ChangePrefix = "~u|";
     private const string ConnectionPrefix = "~c|";
@@ -75,7 +77,7 @@ public sealed class OrderChangeFeed(OrderStore store, ReconciliationOptions opti
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, projection, ETag.All) };
         actions.AddRange(previousKeys.Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(projection.PartitionKey, key), ETag.All)));
         actions.AddRange(ChangeRows(projection, keys));
-        var etag = (await store.Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false))[0].GetETag();
+        var etag = (await writer.CommitAsync(store.Table, actions, cancellationToken).ConfigureAwait(false))[0].GetETag();
         for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
         {
             keyTime = time.GetUtcNow();
@@ -126,14 +128,14 @@ public sealed class OrderChangeFeed(OrderStore store, ReconciliationOptions opti
         var changes = ChangeRows(projection, keys).ToList();
         try
         {
-            var responses = await store.Table.CommitAsync([.. actions, .. deletes, .. changes], cancellationToken).ConfigureAwait(false);
+            var responses = await writer.CommitAsync(store.Table, [.. actions, .. deletes, .. changes], cancellationToken).ConfigureAwait(false);
             return responses[0].GetETag();
         }
         catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status404NotFound && ex.FailedTransactionActionIndex is > 0 && deletes.Count > 0)
         {
             // Only this class writes change rows, always with the list row that names them, so a missing one means
             // someone removed it by hand: write without the deletes rather than fail the sync forever.
-            var responses = await store.Table.CommitAsync([.. actions, .. changes], cancellationToken).ConfigureAwait(false);
+            var responses = await writer.CommitAsync(store.Table, [.. actions, .. changes], cancellationToken).ConfigureAwait(false);
             return responses[0].GetETag();
         }
     }

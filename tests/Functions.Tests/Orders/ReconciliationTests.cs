@@ -357,7 +357,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
 
         // Each clock read is 2 s after the previous one, so every write overruns the 1 s bound: the row is keyed no
         // earlier than 0.5 s before the write (at +1.5 s), then moved three times (+6 s, +10 s, +14 s).
-        await new OrderChangeFeed(store, options, new SteppingTime(updatedAt, TimeSpan.FromSeconds(2))).WriteAsync(Projection(1, updatedAt), null, CancellationToken.None);
+        await new OrderChangeFeed(store, new PartitionWriter(), options, new SteppingTime(updatedAt, TimeSpan.FromSeconds(2))).WriteAsync(Projection(1, updatedAt), null, CancellationToken.None);
         var moved = Assert.Single(await ChangeRowsAsync());
         Assert.Equal(TimeKeyedFeed.RowKey(OrderChangeFeed.ChangePrefix, updatedAt.AddSeconds(14), orderId), moved.RowKey);
         Assert.Equal(1, moved.GetInt64("Version"));
@@ -366,7 +366,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
 
         // A timely write keys the next version at its updatedAt and removes the previous change row in the same transaction.
         var next = updatedAt.AddMinutes(1);
-        await new OrderChangeFeed(store, options, new SteppingTime(next, TimeSpan.FromMilliseconds(10))).WriteAsync(Projection(2, next), listRow, CancellationToken.None);
+        await new OrderChangeFeed(store, new PartitionWriter(), options, new SteppingTime(next, TimeSpan.FromMilliseconds(10))).WriteAsync(Projection(2, next), listRow, CancellationToken.None);
         var current = Assert.Single(await ChangeRowsAsync());
         Assert.Equal(TimeKeyedFeed.RowKey(OrderChangeFeed.ChangePrefix, next, orderId), current.RowKey);
         Assert.Equal(2, current.GetInt64("Version"));

@@ -8,7 +8,8 @@ namespace ThreePL.Functions.Tests.Storage;
 
 /// <summary>
 /// Group commit (<see cref="PartitionWriter"/>) against a real Azurite: concurrent upserts to one partition share
-/// transactions and every caller returns only once its rows are stored; a failed transaction fails its callers.
+/// transactions and every caller returns only once its rows are stored; a failed transaction fails its callers, and
+/// in a shared one only the caller whose action failed.
 /// </summary>
 [Collection("azurite")]
 public sealed class PartitionWriterTests(AzuriteFixture azurite)
@@ -59,6 +60,40 @@ public sealed class PartitionWriterTests(AzuriteFixture azurite)
         await table.CreateIfNotExistsAsync();
         await writer.UpsertAsync(table, [new TableEntity("p", "after")], CancellationToken.None);
         Assert.Equal(1, await CountAsync(table, "p"));
+    }
+
+    [Fact]
+    public async Task A_conditional_action_that_fails_fails_only_its_caller_with_its_own_index_and_the_others_are_stored()
+    {
+        var table = await NewTableAsync(new TransactionCounter());
+        var writer = new PartitionWriter();
+        const int callers = 30;
+        const int doomed = 7;
+        await table.AddEntityAsync(new TableEntity("p", $"b{doomed:D3}"));
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, callers).Select(async i =>
+        {
+            try
+            {
+                var responses = await writer.CommitAsync(table,
+                    [new(TableTransactionActionType.Add, new TableEntity("p", $"a{i:D3}")), new(TableTransactionActionType.Add, new TableEntity("p", $"b{i:D3}"))],
+                    CancellationToken.None);
+                Assert.Equal(2, responses.Count);
+                Assert.All(responses, r => Assert.Equal(204, r.Status));
+                return (Caller: i, Failure: (TableTransactionFailedException?)null);
+            }
+            catch (TableTransactionFailedException ex)
+            {
+                return (Caller: i, Failure: ex);
+            }
+        }));
+
+        var failed = Assert.Single(outcomes, o => o.Failure is not null);
+        Assert.Equal(doomed, failed.Caller);
+        Assert.Equal(409, failed.Failure!.Status);
+        Assert.Equal(1, failed.Failure.FailedTransactionActionIndex);
+        Assert.Null(await table.FindAsync("p", $"a{doomed:D3}"));
+        Assert.Equal((callers - 1) * 2 + 1, await CountAsync(table, "p"));
     }
 
     [Fact]
