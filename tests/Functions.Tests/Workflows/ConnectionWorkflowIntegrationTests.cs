@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ThreePL.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -115,6 +116,44 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
     }
 
     [Fact]
+    public async Task Brand_onboarding_starts_the_workflow_which_mails_the_brand_once_and_follows_up_its_approval()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Email:PickupDirectory"] = mail.Directory });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var brandEmail = $"ana-{Guid.NewGuid():N}@socks.example";
+        var created = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/brands", new
+        {
+            contact = new { name = "Ana Ruiz", email = brandEmail },
+            company = new { name = "Socks S.L.", shopUrl = "https://socks.example" },
+            warehouse = new { name = "Main", address = new { line1 = "Calle 1", city = "Madrid", postalCode = "28001", countryCode = "ES" } },
+            ordersPerMonth = "100-500",
+        }), HttpStatusCode.Created);
+        var id = created.GetProperty("connection").GetProperty("id").GetString()!;
+        var sharedLink = created.GetProperty("loginLink").GetString()!;
+        using var admin = app.Admin();
+
+        var waiting = await WorkflowAsync(admin, id, w => w.Step == "waiting_for_decision");
+        Assert.Equal("running", waiting.RuntimeStatus);
+        // The workflow sent the invitation before it began to wait: the brand's inbox has the mailed link, never the shared one.
+        Assert.Equal(1, mail.Sends("inv_" + id));
+        var invitation = mail.Read("inv_" + id);
+        Assert.Equal(brandEmail, invitation.To);
+        Assert.NotEqual(new Uri(sharedLink).AbsolutePath, new Uri(invitation.ConnectLink).AbsolutePath);
+
+        using var browser = app.CreateClient();
+        var approval = await browser.PostAsync(invitation.ConnectLink, new FormUrlEncodedContent(
+            [new("decision", "approve"), new("understood", "on"), new("name", "Socks S.L.")]));
+        Assert.Equal(HttpStatusCode.OK, approval.StatusCode);
+        var done = await WorkflowAsync(admin, id, w => w.RuntimeStatus == "completed");
+        Assert.Equal("active", done.Output);
+        await mail.WaitForAsync("out_" + id);
+        Assert.Equal(threePl.Email, mail.Read("out_" + id).To);
+        Assert.Equal(new Dictionary<string, int> { ["inv_" + id] = 1, ["out_" + id] = 1 }, mail.All);
+    }
+
+    [Fact]
     public async Task Kill_9_while_workflows_wait_then_restart_fires_due_timers_and_follows_up_a_decision_made_while_down()
     {
         using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
@@ -196,7 +235,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
     [Fact]
     public async Task Two_app_instances_on_one_task_hub_run_each_activity_once()
     {
-        const int Connections = 12;
+        const int Connections = 16;
         // An Azurite of its own: late in a full run the shared one holds thousands of queue messages, and its clean-up
         // pauses (20-36 s, PLATFORM-NOTES) outlast the task hub's 30 s partition leases, so two workers keep losing and
         // retaking partitions. Twice a workflow stalled past 180 s there while this test passes in ~30 s on its own.
@@ -255,7 +294,42 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         }
         Assert.All(mail.All, m => Assert.Equal(1, m.Value));
         Assert.False(first.HasExited || second.HasExited);
+
+        // The e-mail log would hide a second run of an activity; each activity's own log line does not.
+        var runs = ActivityRuns(first).Select(r => (Instance: 1, Run: r)).Concat(ActivityRuns(second).Select(r => (Instance: 2, Run: r))).ToList();
+        output.WriteLine($"activity runs: {runs.Count(r => r.Instance == 1)} on the first instance, {runs.Count(r => r.Instance == 2)} on the second");
+        Assert.Contains(runs, r => r.Instance == 1);
+        Assert.Contains(runs, r => r.Instance == 2);
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            var mine = runs.Where(r => r.Run.ConnectionId == id).Select(r => r.Run).ToList();
+            // The one step the workflow may legitimately run again: an expiry whose timer fired a moment early finds the
+            // invitation not yet due (still pending) and is scheduled once more a second later.
+            var repeats = mine.Where(r => !(r.Activity == "ExpireInvitation" && r.Status == "pending"))
+                .GroupBy(r => r).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}").ToList();
+            Assert.True(repeats.Count == 0, $"{id} ran activities more than once: {string.Join(", ", repeats)}");
+            Assert.Equal(1, mine.Count(r => r.Activity == "SendInvitation"));
+            if (i % 2 == 0)
+            {
+                Assert.Equal(1, mine.Count(r => r.Activity == "FollowUpDecision" && r.Status == "active"));
+                Assert.Equal(0, mine.Count(r => r.Activity == "ExpireInvitation"));
+            }
+            else
+            {
+                Assert.Equal(1, mine.Count(r => r.Activity == "SendInvitationReminder"));
+                Assert.Equal(1, mine.Count(r => r.Activity == "ExpireInvitation" && r.Status == "expired"));
+                Assert.Equal(1, mine.Count(r => r.Activity == "FollowUpDecision" && r.Status == "expired"));
+            }
+        }
     }
+
+    private static readonly Regex ActivityLine = new(@"Workflow activity (?<activity>\w+) ran for connection (?<id>con_\w+), which is (?<status>\w+)", RegexOptions.CultureInvariant);
+
+    private sealed record ActivityRun(string Activity, string ConnectionId, string Status);
+
+    private static IEnumerable<ActivityRun> ActivityRuns(AppProcess app) =>
+        app.Output.Select(line => ActivityLine.Match(line)).Where(m => m.Success)
+            .Select(m => new ActivityRun(m.Groups["activity"].Value, m.Groups["id"].Value, m.Groups["status"].Value));
 
     private Dictionary<string, string> ProcessSettings(string prefix, string mailDirectory, string ttl, string reminder, AzuriteFixture? storage = null) => new()
     {
@@ -270,6 +344,8 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         ["ThreePL:Email:PickupDirectory"] = mailDirectory,
         ["ThreePL:InvitationTtl"] = ttl,
         ["ThreePL:InvitationReminderAfter"] = reminder,
+        // The activities' one line each, which the two-instance test reads from both processes.
+        ["Logging:LogLevel:ThreePL.Functions.Connections.ConnectionWorkflowActivities"] = "Information",
     };
 
     private static async Task<SeededAccount> AccountAsync(HttpClient http, string kind)
