@@ -176,6 +176,11 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         // Without a workflow the overdue invitation never expires, and its pair stays taken.
         await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { accountId = shops[1].Id }), HttpStatusCode.Conflict, "connection_already_pending");
 
+        // A cursor is a connection id this API wrapped; a well-formed wrapping of anything else is refused before any work.
+        var notAConnection = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes($"pair|{threePl.Id}|{shops[1].Id}"));
+        await ApiAssert.Problem(await admin.PostAsync($"/v1/admin/connection-workflows/resume?cursor={notAConnection}", null), HttpStatusCode.BadRequest, "validation_failed");
+        await ApiAssert.Problem(await admin.PostAsync("/v1/admin/connection-workflows/resume?limit=0", null), HttpStatusCode.BadRequest, "validation_failed");
+
         var first = await ResumeAllAsync(admin);
         Assert.Equal(new ResumeCounts(4, 2, 1, 1), first);
         var second = await ResumeAllAsync(admin);
