@@ -100,6 +100,7 @@ public static class AppSetup
         services.AddSingleton<ConnectPage>();
         services.AddSingleton<OnboardBrand>();
         services.AddSingleton<GetConnectionWorkflow>();
+        services.AddSingleton<ResumeConnectionWorkflows>();
         services.AddSingleton<ListAuditEvents>();
         services.AddSingleton<ImpersonationStore>();
         services.AddSingleton<StartImpersonation>();

@@ -9,7 +9,7 @@ public static class ConnectionErrors
     /// <summary>Approval needs an explicit confirmation (HTTP 400).</summary>
     public const string ConfirmationRequired = "confirmation_required";
 
-    /// <summary>The invitation is past its expiry time, even if the expiry sweep has not run yet (HTTP 409).</summary>
+    /// <summary>The invitation is past its expiry time, even if its workflow has not expired it yet (HTTP 409).</summary>
     public const string InvitationExpired = "invitation_expired";
 
     /// <summary>Only the invited side may approve or decline (HTTP 403).</summary>

@@ -18,7 +18,8 @@ public sealed class ConnectionFunctions(
     RotateWebhookSecret rotateSecret,
     StartImpersonation impersonate,
     OnboardBrand onboard,
-    GetConnectionWorkflow getWorkflow)
+    GetConnectionWorkflow getWorkflow,
+    ResumeConnectionWorkflows resumeWorkflows)
 {
     private static readonly Access Read = Access.Requires("connections:read", ScopedCallers.Filtered);
     private static readonly Access Write = Access.Requires("connections:write", ScopedCallers.Filtered);
@@ -92,6 +93,13 @@ public sealed class ConnectionFunctions(
         string id,
         [DurableClient] DurableTaskClient client) =>
         api.RunOperatorAsync(request, ct => getWorkflow.HandleAsync(id, client, ct));
+
+    /// <summary>The operator's upgrade step: workflows for invitations made before there were any (see docs/operations.md).</summary>
+    [Function(nameof(ResumeConnectionWorkflows))]
+    public Task<IResult> ResumeConnectionWorkflowsAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/admin/connection-workflows/resume")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        api.RunOperatorAsync(request, ct => resumeWorkflows.HandleAsync(Query.Text(request, "cursor"), Query.Int(request, "limit"), client, ct));
 
     private Task<IResult> Transition(HttpRequest request, string id, Func<Connection, AccountId, DateTimeOffset, Outcome<ConnectionEvent>> transition) =>
         api.RunAsync(request, Write, (Caller caller, CancellationToken ct) => change.HandleAsync(caller, id, transition, ct));

@@ -28,6 +28,9 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
     public const string ConnectionRowKey = "connection";
     private const string SettingsRowPrefix = "settings|";
 
+    /// <summary>The reminder column of rows written before the connection workflow became a Durable orchestration.</summary>
+    public const string LegacyReminderDueAt = "ReminderDueAt";
+
     /// <summary>
     /// A pair claim whose connection never appeared is from a crashed invitation; after this long it is free
     /// again. Before that it may be an invitation still in flight, so it still counts as taken.
@@ -158,6 +161,29 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
         return (page.Items.Select(e => ConnectionId.Parse(e.RowKey)).ToList(), page.ContinuationToken);
     }
 
+    /// <summary>
+    /// Pending connections in connection-id order, after <paramref name="afterId"/>, at most <paramref name="limit"/>;
+    /// <c>More</c> says whether any follow. Reads across every partition (the filter names no PartitionKey), so it is
+    /// for the operator's one-off upgrade step, never for a request path.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredConnection> Items, bool More)> ListPendingAsync(ConnectionId? afterId, int limit, CancellationToken cancellationToken)
+    {
+        var pending = ConnectionStatusNames.ToWire(ConnectionStatus.Pending);
+        var filter = afterId is { } after
+            ? TableClient.CreateQueryFilter($"RowKey eq {ConnectionRowKey} and Status eq {pending} and PartitionKey gt {after.Value}")
+            : TableClient.CreateQueryFilter($"RowKey eq {ConnectionRowKey} and Status eq {pending}");
+        var items = new List<StoredConnection>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (items.Count == limit)
+            {
+                return (items, true);
+            }
+            items.Add(FromEntity(row));
+        }
+        return (items, false);
+    }
+
     public static TableEntity ToEntity(StoredConnection stored)
     {
         var state = stored.Connection.ToState();
@@ -208,7 +234,9 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
             row.GetDateTimeOffset("CreatedAt")!.Value,
             row.GetDateTimeOffset("UpdatedAt")!.Value,
             row.GetDateTimeOffset("ExpiresAt")!.Value,
-            row.GetDateTimeOffset("RemindAt"),
+            // A row written before the Durable workflow keeps its reminder time as ReminderDueAt (null once that engine had
+            // sent the reminder); its first write replaces it in today's shape.
+            row.GetDateTimeOffset("RemindAt") ?? row.GetDateTimeOffset(LegacyReminderDueAt),
             row.GetString("StatusChangedBy") is { } by ? AccountId.Parse(by) : null,
             row.GetInt64("Version")!.Value));
         var secrets = new WebhookSecrets(row.GetString("WebhookSecret"), row.GetString("PreviousWebhookSecret"), row.GetDateTimeOffset("PreviousWebhookSecretExpiresAt"));

@@ -113,9 +113,11 @@ public static class ConnectionWorkflow
 /// The workflow's activities. Each one reads the connection row and acts on what it says, so each is idempotent:
 /// e-mails go through <see cref="Email.ConnectionMailer"/> (claimed once per connection and kind in the e-mail
 /// log), and the expiry is a domain transition under the row's ETag (an expiry racing an approval ends with
-/// exactly one of them).
+/// exactly one of them). Each logs one line when it has done its work, naming itself, the connection and the status
+/// it saw, so an operator (and the two-instance test) can see which instance ran which step and that none ran twice.
 /// </summary>
-public sealed class ConnectionWorkflowActivities(ConnectionStore store, ConnectionCommands commands, Email.ConnectionMailer mailer, TimeProvider time)
+public sealed class ConnectionWorkflowActivities(
+    ConnectionStore store, ConnectionCommands commands, Email.ConnectionMailer mailer, TimeProvider time, ILogger<ConnectionWorkflowActivities> logger)
 {
     [Function(ConnectionWorkflow.SendInvitation)]
     public async Task<InvitationState> SendInvitationAsync([ActivityTrigger] string connectionId, CancellationToken cancellationToken)
@@ -125,7 +127,7 @@ public sealed class ConnectionWorkflowActivities(ConnectionStore store, Connecti
         {
             await mailer.SendInvitationAsync(connection, reminder: false, cancellationToken).ConfigureAwait(false);
         }
-        return InvitationState.Of(connection);
+        return Ran(ConnectionWorkflow.SendInvitation, connection);
     }
 
     [Function(ConnectionWorkflow.SendReminder)]
@@ -136,7 +138,7 @@ public sealed class ConnectionWorkflowActivities(ConnectionStore store, Connecti
         {
             await mailer.SendInvitationAsync(connection, reminder: true, cancellationToken).ConfigureAwait(false);
         }
-        return InvitationState.Of(connection);
+        return Ran(ConnectionWorkflow.SendReminder, connection);
     }
 
     [Function(ConnectionWorkflow.ExpireInvitation)]
@@ -144,7 +146,7 @@ public sealed class ConnectionWorkflowActivities(ConnectionStore store, Connecti
     {
         var result = await commands.TransitionAsync(ConnectionId.Parse(connectionId), AuditActor.System, (c, now) => c.Expire(now), cancellationToken).ConfigureAwait(false);
         var connection = result.Connection?.Connection ?? throw MissingConnection(connectionId);
-        return InvitationState.Of(connection);
+        return Ran(ConnectionWorkflow.ExpireInvitation, connection);
     }
 
     [Function(ConnectionWorkflow.FollowUpDecision)]
@@ -155,7 +157,14 @@ public sealed class ConnectionWorkflowActivities(ConnectionStore store, Connecti
         {
             await mailer.SendOutcomeAsync(connection, cancellationToken).ConfigureAwait(false);
         }
-        return InvitationState.Of(connection);
+        return Ran(ConnectionWorkflow.FollowUpDecision, connection);
+    }
+
+    private InvitationState Ran(string activity, Connection connection)
+    {
+        var state = InvitationState.Of(connection);
+        logger.LogInformation("Workflow activity {Activity} ran for connection {ConnectionId}, which is {Status}", activity, connection.Id.Value, state.Status);
+        return state;
     }
 
     private async Task<Connection> ReadAsync(string connectionId, CancellationToken cancellationToken) =>

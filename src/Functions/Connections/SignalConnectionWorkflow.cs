@@ -45,21 +45,27 @@ public sealed class SignalConnectionWorkflow(ILogger<SignalConnectionWorkflow> l
         }
     }
 
-    private async Task StartAsync(string connectionId, DurableTaskClient client, CancellationToken cancellationToken)
+    private Task StartAsync(string connectionId, DurableTaskClient client, CancellationToken cancellationToken) =>
+        StartOnceAsync(connectionId, client, logger, cancellationToken);
+
+    /// <summary>Starts the workflow of <paramref name="connectionId"/> unless it has one; true when this call started it.</summary>
+    public static async Task<bool> StartOnceAsync(string connectionId, DurableTaskClient client, ILogger logger, CancellationToken cancellationToken)
     {
         if (await client.GetInstanceAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
         {
-            return;
+            return false;
         }
         try
         {
             var options = new StartOrchestrationOptions(connectionId).WithDedupeStatuses(AnyStatus);
             await client.ScheduleNewOrchestrationInstanceAsync(ConnectionWorkflow.Name, null, options, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (OrchestrationAlreadyExistsException)
         {
             // A duplicate start won the race; one workflow per connection is exactly what we want.
             logger.LogInformation("The workflow of connection {ConnectionId} already exists", connectionId);
+            return false;
         }
     }
 }

@@ -40,6 +40,13 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
         return await SendOnceAsync(templates.Invitation(id, connection, inviter, invitee, reminder: false), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Records the invitation of a connection made before the Durable workflow as sent: the engine of that time mailed
+    /// it under the id of its <c>connection.invited</c> event, so the workflow that resumes it must not mail it again.
+    /// </summary>
+    public Task RecordInvitationSentBeforeWorkflowAsync(Connection connection, CancellationToken cancellationToken) =>
+        sentEmails.RecordSentAsAsync("inv_" + connection.Id.Value, "connection.invited event", cancellationToken);
+
     /// <summary>Tells the inviter how its invitation ended; a cancellation was the inviter's own doing and needs no mail.</summary>
     public async Task SendOutcomeAsync(Connection connection, CancellationToken cancellationToken)
     {

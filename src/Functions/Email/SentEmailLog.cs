@@ -48,6 +48,21 @@ public sealed class SentEmailLog(TableServiceClient tables, StorageNames names, 
     public async Task MarkSentAsync(string messageId, ETag claim, string to, CancellationToken cancellationToken) =>
         await Table.UpdateEntityAsync(new TableEntity(messageId, RowKey) { ["Sent"] = true, ["To"] = to, ["SentAt"] = time.GetUtcNow() }, claim, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Records <paramref name="messageId"/> as sent without sending it: for an e-mail that went out under another id
+    /// (<paramref name="sentAs"/>) before this id was its name. An existing row, sent or claimed, is left as it is.
+    /// </summary>
+    public async Task RecordSentAsAsync(string messageId, string sentAs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(messageId, RowKey) { ["Sent"] = true, ["SentAs"] = sentAs }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        {
+        }
+    }
+
     /// <summary>Gives the claim up after a failed send, so the retry need not wait for the lease.</summary>
     public async Task ReleaseAsync(string messageId, ETag claim, CancellationToken cancellationToken) =>
         await Table.DeleteEntityAsync(messageId, RowKey, claim, cancellationToken).ConfigureAwait(false);

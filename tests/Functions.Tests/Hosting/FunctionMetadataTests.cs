@@ -26,6 +26,7 @@ public sealed class FunctionMetadataTests
     [Theory]
     [InlineData(nameof(SignalConnectionWorkflow), "queueTrigger")]
     [InlineData(nameof(GetConnectionWorkflow), "httpTrigger")]
+    [InlineData(nameof(ResumeConnectionWorkflows), "httpTrigger")]
     public void Functions_that_talk_to_the_task_hub_bind_a_durable_client(string name, string trigger)
     {
         var function = Function(name);

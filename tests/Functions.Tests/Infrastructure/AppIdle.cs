@@ -38,10 +38,12 @@ public static class AppIdle
         // The Durable task hub keeps invisible messages that are not pending work of ours: a timer waits in a control
         // queue for as long as it runs (days for an invitation's expiry), and a work item whose worker was killed comes
         // back after a backoff of its own choosing. Only a visible message there is work about to run.
+        // Durable writes plain JSON, not the base64 of the app's clients, which would throw on decoding a visible message.
         var hub = TestApp.HubName(prefix);
-        await foreach (var queue in azurite.Queues.GetQueuesAsync(prefix: hub))
+        var plain = new QueueServiceClient(azurite.ConnectionString, new QueueClientOptions(QueueClientOptions.ServiceVersion.V2026_06_06));
+        await foreach (var queue in plain.GetQueuesAsync(prefix: hub))
         {
-            if ((await azurite.Queues.GetQueueClient(queue.Name).PeekMessagesAsync(1)).Value.Length > 0)
+            if ((await plain.GetQueueClient(queue.Name).PeekMessagesAsync(1)).Value.Length > 0)
             {
                 return $"a visible message in {queue.Name}";
             }

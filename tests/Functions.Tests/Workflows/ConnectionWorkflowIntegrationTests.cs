@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ThreePL.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -115,6 +116,149 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
     }
 
     [Fact]
+    public async Task Brand_onboarding_starts_the_workflow_which_mails_the_brand_once_and_follows_up_its_approval()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Email:PickupDirectory"] = mail.Directory });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var brandEmail = $"ana-{Guid.NewGuid():N}@socks.example";
+        var created = await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/brands", new
+        {
+            contact = new { name = "Ana Ruiz", email = brandEmail },
+            company = new { name = "Socks S.L.", shopUrl = "https://socks.example" },
+            warehouse = new { name = "Main", address = new { line1 = "Calle 1", city = "Madrid", postalCode = "28001", countryCode = "ES" } },
+            ordersPerMonth = "100-500",
+        }), HttpStatusCode.Created);
+        var id = created.GetProperty("connection").GetProperty("id").GetString()!;
+        var sharedLink = created.GetProperty("loginLink").GetString()!;
+        using var admin = app.Admin();
+
+        var waiting = await WorkflowAsync(admin, id, w => w.Step == "waiting_for_decision");
+        Assert.Equal("running", waiting.RuntimeStatus);
+        // The workflow sent the invitation before it began to wait: the brand's inbox has the mailed link, never the shared one.
+        Assert.Equal(1, mail.Sends("inv_" + id));
+        var invitation = mail.Read("inv_" + id);
+        Assert.Equal(brandEmail, invitation.To);
+        Assert.NotEqual(new Uri(sharedLink).AbsolutePath, new Uri(invitation.ConnectLink).AbsolutePath);
+
+        using var browser = app.CreateClient();
+        var approval = await browser.PostAsync(invitation.ConnectLink, new FormUrlEncodedContent(
+            [new("decision", "approve"), new("understood", "on"), new("name", "Socks S.L.")]));
+        Assert.Equal(HttpStatusCode.OK, approval.StatusCode);
+        var done = await WorkflowAsync(admin, id, w => w.RuntimeStatus == "completed");
+        Assert.Equal("active", done.Output);
+        await mail.WaitForAsync("out_" + id);
+        Assert.Equal(threePl.Email, mail.Read("out_" + id).To);
+        Assert.Equal(new Dictionary<string, int> { ["inv_" + id] = 1, ["out_" + id] = 1 }, mail.All);
+    }
+
+    [Fact]
+    public async Task Resume_gives_invitations_made_before_the_durable_workflow_their_reminder_and_expiry_once()
+    {
+        using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Email:PickupDirectory"] = mail.Directory });
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var shops = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Seed.AccountAsync(app, "merchant")));
+        var table = azurite.Tables.GetTableClient(app.Prefix + "connections");
+        var now = DateTimeOffset.UtcNow;
+        // Rows as the engine before the Durable workflow wrote them: its reminder time in ReminderDueAt (null once it had
+        // sent the reminder), invitation e-mailed long ago, timers on a queue nothing reads any more.
+        var remindAt = now + TimeSpan.FromSeconds(4);
+        var expiresAt = now + TimeSpan.FromSeconds(12);
+        var reminded = await OldPendingInvitationAsync(table, threePl, shops[0], createdAt: now - TimeSpan.FromHours(1), expiresAt, remindAt);
+        var overdue = await OldPendingInvitationAsync(table, threePl, shops[1], createdAt: now - TimeSpan.FromDays(30), now - TimeSpan.FromDays(1), null);
+        var recent = await OldPendingInvitationAsync(table, threePl, shops[2], createdAt: now - TimeSpan.FromMinutes(1), now + TimeSpan.FromDays(14), null);
+        var current = await Connect.InviteAsync(app, threePl, new { accountId = shops[3].Id });
+        using var admin = app.Admin();
+        await WorkflowAsync(admin, current, w => w.Step is not null);
+        using var tpl = app.WithKey(threePl.ApiKey);
+        // Without a workflow the overdue invitation never expires, and its pair stays taken.
+        await ApiAssert.Problem(await tpl.PostAsJsonAsync("/v1/connections", new { accountId = shops[1].Id }), HttpStatusCode.Conflict, "connection_already_pending");
+
+        // A cursor is a connection id this API wrapped; a well-formed wrapping of anything else is refused before any work.
+        var notAConnection = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes($"pair|{threePl.Id}|{shops[1].Id}"));
+        await ApiAssert.Problem(await admin.PostAsync($"/v1/admin/connection-workflows/resume?cursor={notAConnection}", null), HttpStatusCode.BadRequest, "validation_failed");
+        await ApiAssert.Problem(await admin.PostAsync("/v1/admin/connection-workflows/resume?limit=0", null), HttpStatusCode.BadRequest, "validation_failed");
+
+        var first = await ResumeAllAsync(admin);
+        Assert.Equal(new ResumeCounts(4, 2, 1, 1), first);
+        var second = await ResumeAllAsync(admin);
+        Assert.Equal(0, second.Started);
+        Assert.Equal(1, second.SkippedRecent);
+        // Young enough to be this version's own invitation whose start signal is still on its way: left to that signal.
+        await ApiAssert.Problem(await admin.GetAsync($"/v1/admin/connections/{recent}/workflow"), HttpStatusCode.NotFound, "not_found");
+
+        var waiting = await WorkflowAsync(admin, reminded, w => w.Step is not null);
+        if (waiting.Step == "waiting_for_decision")
+        {
+            Assert.Equal(remindAt, waiting.NextTimerAt);
+        }
+        Assert.Equal("expired", (await WorkflowAsync(admin, overdue, w => w.RuntimeStatus == "completed")).Output);
+        Assert.Equal("expired", (await WorkflowAsync(admin, reminded, w => w.RuntimeStatus == "completed", TimeSpan.FromSeconds(40))).Output);
+        await mail.WaitForAsync("out_" + reminded);
+        await mail.WaitForAsync("out_" + overdue);
+        Assert.Equal(threePl.Email, mail.Read("out_" + overdue).To);
+        Assert.Equal(shops[0].Email, mail.Read("rem_" + reminded).To);
+        Assert.Equal(new Dictionary<string, int> { ["inv_" + current] = 1, ["rem_" + reminded] = 1, ["out_" + reminded] = 1, ["out_" + overdue] = 1 }, mail.All);
+        // The expiry rewrote the row in today's shape.
+        Assert.False((await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(reminded, "connection")).Value.ContainsKey(ThreePL.Functions.Connections.ConnectionStore.LegacyReminderDueAt));
+        await Connect.InviteAsync(app, threePl, new { accountId = shops[1].Id });
+    }
+
+    private sealed record ResumeCounts(int Examined, int Started, int AlreadyStarted, int SkippedRecent);
+
+    /// <summary>Calls the resume a page of two at a time until the last page, adding the counts up.</summary>
+    private static async Task<ResumeCounts> ResumeAllAsync(HttpClient admin)
+    {
+        var total = new ResumeCounts(0, 0, 0, 0);
+        string? cursor = null;
+        do
+        {
+            var page = await ApiAssert.Json(await admin.PostAsync($"/v1/admin/connection-workflows/resume?limit=2{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", null), HttpStatusCode.OK);
+            Assert.InRange(page.GetProperty("examined").GetInt32(), 0, 2);
+            total = new ResumeCounts(
+                total.Examined + page.GetProperty("examined").GetInt32(),
+                total.Started + page.GetProperty("started").GetInt32(),
+                total.AlreadyStarted + page.GetProperty("alreadyStarted").GetInt32(),
+                total.SkippedRecent + page.GetProperty("skippedRecent").GetInt32());
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+        return total;
+    }
+
+    /// <summary>A pending invitation with its pair claim and membership rows, written in the shape of the engine before Durable.</summary>
+    private static async Task<string> OldPendingInvitationAsync(
+        Azure.Data.Tables.TableClient table, SeededAccount threePl, SeededAccount merchant, DateTimeOffset createdAt, DateTimeOffset expiresAt, DateTimeOffset? reminderDueAt)
+    {
+        var id = ThreePL.Domain.Common.ConnectionId.New().Value;
+        await table.AddEntityAsync(new Azure.Data.Tables.TableEntity($"pair|{threePl.Id}|{merchant.Id}", "pair") { ["ConnectionId"] = id, ["ClaimedAt"] = createdAt });
+        foreach (var account in new[] { threePl.Id, merchant.Id })
+        {
+            await table.AddEntityAsync(new Azure.Data.Tables.TableEntity($"account|{account}", id) { ["CreatedAt"] = createdAt });
+        }
+        await table.AddEntityAsync(new Azure.Data.Tables.TableEntity(id, "connection")
+        {
+            ["ThreePlAccountId"] = threePl.Id,
+            ["MerchantAccountId"] = merchant.Id,
+            ["InvitedBy"] = "threepl",
+            ["Status"] = "pending",
+            ["CreatedAt"] = createdAt,
+            ["UpdatedAt"] = createdAt,
+            ["ExpiresAt"] = expiresAt,
+            ["ReminderDueAt"] = reminderDueAt,
+            ["Version"] = 1L,
+            ["SettingsVersion"] = 1,
+            ["ManageOrders"] = true,
+            ["ShippingRules"] = "threepl",
+            ["OrderFeeBilledTo"] = "merchant",
+            ["SupportTickets"] = "threepl",
+        });
+        return id;
+    }
+
+    [Fact]
     public async Task Kill_9_while_workflows_wait_then_restart_fires_due_timers_and_follows_up_a_decision_made_while_down()
     {
         using var mail = new MailWatch(Path.Combine(_workingDirectory, "mail"));
@@ -196,7 +340,7 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
     [Fact]
     public async Task Two_app_instances_on_one_task_hub_run_each_activity_once()
     {
-        const int Connections = 12;
+        const int Connections = 16;
         // An Azurite of its own: late in a full run the shared one holds thousands of queue messages, and its clean-up
         // pauses (20-36 s, PLATFORM-NOTES) outlast the task hub's 30 s partition leases, so two workers keep losing and
         // retaking partitions. Twice a workflow stalled past 180 s there while this test passes in ~30 s on its own.
@@ -255,7 +399,42 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         }
         Assert.All(mail.All, m => Assert.Equal(1, m.Value));
         Assert.False(first.HasExited || second.HasExited);
+
+        // The e-mail log would hide a second run of an activity; each activity's own log line does not.
+        var runs = ActivityRuns(first).Select(r => (Instance: 1, Run: r)).Concat(ActivityRuns(second).Select(r => (Instance: 2, Run: r))).ToList();
+        output.WriteLine($"activity runs: {runs.Count(r => r.Instance == 1)} on the first instance, {runs.Count(r => r.Instance == 2)} on the second");
+        Assert.Contains(runs, r => r.Instance == 1);
+        Assert.Contains(runs, r => r.Instance == 2);
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            var mine = runs.Where(r => r.Run.ConnectionId == id).Select(r => r.Run).ToList();
+            // The one step the workflow may legitimately run again: an expiry whose timer fired a moment early finds the
+            // invitation not yet due (still pending) and is scheduled once more a second later.
+            var repeats = mine.Where(r => !(r.Activity == "ExpireInvitation" && r.Status == "pending"))
+                .GroupBy(r => r).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}").ToList();
+            Assert.True(repeats.Count == 0, $"{id} ran activities more than once: {string.Join(", ", repeats)}");
+            Assert.Equal(1, mine.Count(r => r.Activity == "SendInvitation"));
+            if (i % 2 == 0)
+            {
+                Assert.Equal(1, mine.Count(r => r.Activity == "FollowUpDecision" && r.Status == "active"));
+                Assert.Equal(0, mine.Count(r => r.Activity == "ExpireInvitation"));
+            }
+            else
+            {
+                Assert.Equal(1, mine.Count(r => r.Activity == "SendInvitationReminder"));
+                Assert.Equal(1, mine.Count(r => r.Activity == "ExpireInvitation" && r.Status == "expired"));
+                Assert.Equal(1, mine.Count(r => r.Activity == "FollowUpDecision" && r.Status == "expired"));
+            }
+        }
     }
+
+    private static readonly Regex ActivityLine = new(@"Workflow activity (?<activity>\w+) ran for connection (?<id>con_\w+), which is (?<status>\w+)", RegexOptions.CultureInvariant);
+
+    private sealed record ActivityRun(string Activity, string ConnectionId, string Status);
+
+    private static IEnumerable<ActivityRun> ActivityRuns(AppProcess app) =>
+        app.Output.Select(line => ActivityLine.Match(line)).Where(m => m.Success)
+            .Select(m => new ActivityRun(m.Groups["activity"].Value, m.Groups["id"].Value, m.Groups["status"].Value));
 
     private Dictionary<string, string> ProcessSettings(string prefix, string mailDirectory, string ttl, string reminder, AzuriteFixture? storage = null) => new()
     {
@@ -270,6 +449,8 @@ public sealed class ConnectionWorkflowIntegrationTests(AzuriteFixture azurite, I
         ["ThreePL:Email:PickupDirectory"] = mailDirectory,
         ["ThreePL:InvitationTtl"] = ttl,
         ["ThreePL:InvitationReminderAfter"] = reminder,
+        // The activities' one line each, which the two-instance test reads from both processes.
+        ["Logging:LogLevel:ThreePL.Functions.Connections.ConnectionWorkflowActivities"] = "Information",
     };
 
     private static async Task<SeededAccount> AccountAsync(HttpClient http, string kind)
