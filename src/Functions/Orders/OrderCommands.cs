@@ -146,7 +146,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         {
             etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, carried: recovery == OrderRecovery.MessageRedelivery).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+        catch (RequestFailedException ex) when (armed is not null && OptimisticCommand.LostRace(ex))
         {
             // Nothing was written (the command will read again and decide anew), so there is nothing to finish.
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
