@@ -25,10 +25,9 @@ namespace ThreePL.Functions.Tests.Hosting;
 public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : IClassFixture<FunctionManifestTests.PublishedApp>
 {
     /// <summary>
-    /// HTTP functions that are not operations of the document: the catch-all that answers 404/405, the document itself
-    /// and the reference page that renders it.
+    /// HTTP functions that are not operations of the document: the document itself and the reference page that renders it.
     /// </summary>
-    private static readonly HashSet<string> UndocumentedHttpFunctions = ["UnknownRoute", "OpenApiDocument", "ApiReference", "ApiReferenceScript"];
+    private static readonly HashSet<string> UndocumentedHttpFunctions = ["OpenApiDocument", "ApiReference", "ApiReferenceScript"];
 
     [Fact]
     public void The_package_holds_what_the_Functions_host_loads()
@@ -60,6 +59,55 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         var undocumented = byOperation.Where(o => !documented.Contains(o.Key) && !o.Value.All(UndocumentedHttpFunctions.Contains)).Select(o => o.Key).ToList();
         Assert.True(undocumented.Count == 0, "HTTP functions missing from the OpenAPI document: " + string.Join(", ", undocumented));
     }
+
+    /// <summary>
+    /// The Functions host tries HTTP routes in function-name order (ordinal, ignoring case) and the first route whose
+    /// template and method match wins (azure-functions-host FunctionMetadataManager, WebScriptHostHttpRoutesManager;
+    /// WebJobsRouteBuilder's RouteCollection): no literal-over-parameter precedence. Every documented operation, with
+    /// its parameters filled in, must reach its own function in that order, so no route is shadowed in Azure.
+    /// </summary>
+    [Fact]
+    public void Every_documented_operation_reaches_its_own_function_in_the_Functions_hosts_route_order()
+    {
+        var http = PublishedApp.Functions.Where(f => f.Trigger.Type == "httpTrigger").ToList();
+        var unreached = new List<string>();
+        foreach (var operation in Documented())
+        {
+            var (method, template) = (operation[..operation.IndexOf(' ')], operation[(operation.IndexOf(' ') + 1)..]);
+            var own = http.Single(f => (f.Trigger.Methods ?? []).Any(m => Operation(m, "/" + f.Trigger.Route) == operation));
+            var path = SamplePath(own.Trigger.Route!);
+            var reached = FirstMatch(http, method, path);
+            if (reached?.Name != own.Name)
+            {
+                unreached.Add($"{method} {path} ({template}) reaches {reached?.Name ?? "nothing"}, not {own.Name}");
+            }
+        }
+        Assert.True(unreached.Count == 0, string.Join("\n", unreached));
+    }
+
+    [Fact]
+    public void The_route_order_check_sees_a_catch_all_shadow_a_function_named_after_it()
+    {
+        var catchAll = Http("UnknownRoute", "v1/{*path}", "get", "post", "put", "patch", "delete");
+        var updateKey = Http("UpdateApiKey", "v1/api-keys/{id}", "patch");
+        var createKey = Http("CreateApiKey", "v1/api-keys", "post");
+        Assert.Equal("UnknownRoute", FirstMatch([updateKey, catchAll, createKey], "PATCH", "/v1/api-keys/k1")?.Name);
+        Assert.Equal("CreateApiKey", FirstMatch([updateKey, catchAll, createKey], "POST", "/v1/api-keys")?.Name);
+        Assert.Null(FirstMatch([updateKey, createKey], "GET", "/v1/api-keys/k1"));
+    }
+
+    /// <summary>The function the Functions host would run for this request; null for its bare 404.</summary>
+    private static FunctionMetadata? FirstMatch(IEnumerable<FunctionMetadata> http, string method, string path) =>
+        http.OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(f =>
+            (f.Trigger.Methods is not { Count: > 0 } methods || methods.Contains(method, StringComparer.OrdinalIgnoreCase))
+            && new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(f.Trigger.Route!), new Microsoft.AspNetCore.Routing.RouteValueDictionary())
+                .TryMatch(path, new Microsoft.AspNetCore.Routing.RouteValueDictionary()));
+
+    private static string SamplePath(string route) => "/" + RouteParameter().Replace(route, m => "p" + m.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static FunctionMetadata Http(string name, string route, params string[] methods) =>
+        new(name, "ThreePL.Functions.dll", "Ns.Type.Method", [new BindingMetadata("request", "httpTrigger", "In", route, methods, null, null, null)]);
 
     [Fact]
     public void Every_triggered_queue_is_named_in_code_and_every_queue_function_reads_one_of_them()
