@@ -120,6 +120,85 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         Assert.Equal(triggers.Count, read.Count);
     }
 
+    /// <summary>
+    /// Queues no function reads, each with why, and each named in docs/operations.md ("Poison queues"). Poison
+    /// queues (<c>&lt;queue&gt;-poison</c>) are the hosts' own; the app has no outbound queue (webhooks go over HTTP).
+    /// </summary>
+    private static readonly Dictionary<string, string> s_queuesReadByNoFunction = new(StringComparer.Ordinal)
+    {
+        [StorageLayout.ReadinessQueue] = "readiness counts its messages as the cheapest queue call; nothing is sent to it",
+    };
+
+    /// <summary>
+    /// Every queue the code can send to, found without running anything: each queue name is a <c>const string</c>
+    /// whose name ends in <c>Queue</c> (read by reflection), and the sources pass nothing else to a queue client, an
+    /// outbox message or <see cref="StorageNames.Queue"/>. Each such queue has a queue function in the published
+    /// <c>functions.metadata</c>, or is a documented queue no function reads.
+    /// </summary>
+    [Fact]
+    public void Every_queue_the_code_can_send_to_has_a_queue_function_or_is_documented_as_read_by_none()
+    {
+        var declared = typeof(AppSetup).Assembly.GetTypes()
+            .SelectMany(t => t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string) && f.Name.EndsWith("Queue", StringComparison.Ordinal))
+            .ToDictionary(f => $"{f.DeclaringType!.Name}.{f.Name}", f => (string)f.GetRawConstantValue()!, StringComparer.Ordinal);
+        Assert.Contains("OrderMessages.RoutingQueue", declared.Keys);
+
+        // What the sources hand to a queue: a declared constant, by Type.Name or (inside its type) by its bare name,
+        // or a queue forwarded from an outbox message or the storage inventory, which themselves hold constants.
+        var forwarded = new HashSet<string>(StringComparer.Ordinal) { "message.Queue", "m.Queue", "queue" };
+        var bareNames = declared.Keys.Select(k => k[(k.IndexOf('.') + 1)..]).ToHashSet(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(SourceRoot(), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var text = File.ReadAllText(file);
+            foreach (Match literal in QueueLiteral().Matches(text))
+            {
+                unknown.Add($"{Path.GetFileName(file)}: a literal queue name in '{literal.Value}'");
+            }
+            foreach (Match use in QueueArgument().Matches(text))
+            {
+                var argument = use.Groups["queue"].Value;
+                if (!declared.ContainsKey(argument) && !bareNames.Contains(argument) && !forwarded.Contains(argument))
+                {
+                    unknown.Add($"{Path.GetFileName(file)}: '{use.Value}' names a queue that is no declared *Queue constant");
+                }
+            }
+        }
+        Assert.True(unknown.Count == 0, string.Join("\n", unknown));
+
+        var triggered = PublishedApp.Functions.Where(f => f.Trigger.Type == "queueTrigger")
+            .Select(f => f.Trigger.QueueName![QueueBinding.Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+        var unread = declared.Where(q => !triggered.Contains(q.Value) && !s_queuesReadByNoFunction.ContainsKey(q.Value)).Select(q => $"{q.Key} = {q.Value}").ToList();
+        Assert.True(unread.Count == 0, "Queues the code can send to with no queue function: " + string.Join(", ", unread));
+        var operations = File.ReadAllText(Path.Combine(SourceRoot(), "..", "..", "docs", "operations.md"));
+        Assert.All(s_queuesReadByNoFunction.Keys, q => Assert.Contains($"`{q}`", operations, StringComparison.Ordinal));
+        Assert.Superset(triggered, declared.Values.Where(v => !s_queuesReadByNoFunction.ContainsKey(v)).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static string SourceRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "src", "Functions");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new InvalidOperationException($"No src/Functions above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>A string literal where a queue name goes: a queue client, the storage names, an outbox message's queue.</summary>
+    [GeneratedRegex(@"(GetQueueClient|names\.Queue|StorageNames\.Poison|new QueueClient)\(\s*\$?""|new OutboxMessage\([^,;]+,\s*\$?""")]
+    private static partial Regex QueueLiteral();
+
+    /// <summary>The queue handed to the storage names or to an outbox message (its second argument).</summary>
+    [GeneratedRegex(@"names\.Queue\((?<queue>[\w.]+)\)|new OutboxMessage\([^,;]+,\s*(?<queue>[\w.]+)\s*,")]
+    private static partial Regex QueueArgument();
+
     [Fact]
     public async Task No_http_route_reaches_a_function_that_is_not_an_http_function()
     {
