@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Webhooks;
 
 namespace ThreePL.Bench;

@@ -92,6 +92,11 @@ param operatorPrincipalId string = ''
 ])
 param operatorPrincipalType string = 'Group'
 
+@description('Prefix of every table and queue name the app uses (ThreePL:Storage:Prefix: 1-20 lower-case letters and digits, starting with a letter). The queue triggers name their queues %ThreePL:Storage:Prefix%<queue>, which the host resolves from this app setting; it is never empty because an empty app setting is not reliably delivered to the host (docs/operations.md).')
+@minLength(1)
+@maxLength(20)
+param storagePrefix string = 'threepl'
+
 @description('Tags added to every resource.')
 param tags object = {}
 
@@ -209,6 +214,7 @@ module functionApp 'modules/functionApp.bicep' = {
     smtpUserName: smtpUserName
     emailFrom: emailFrom
     otlpEndpoint: otlpEndpoint
+    storagePrefix: storagePrefix
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     tags: allTags

@@ -72,6 +72,7 @@ public static class AppSetup
         services.AddSingleton<DeleteApiKey>();
 
         services.AddSingleton(OutboxOptions.FromConfiguration(configuration));
+        services.AddSingleton<AfterCommit>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<InlineRelay>();
         services.AddSingleton(HandBackOptions.FromConfiguration(configuration));

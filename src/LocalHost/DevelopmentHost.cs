@@ -6,9 +6,10 @@ namespace ThreePL.LocalHost;
 
 /// <summary>
 /// Runs the Functions app's own function classes where the Functions host cannot run (here, on CI, on a
-/// newcomer's machine), driven by the <c>functions.metadata</c> the Worker SDK generates: an ASP.NET Core route
-/// per HTTP function, a queue pump per queue function, and the Durable Task worker for orchestrator and activity
-/// functions over the Durable Functions default backend (Azure Storage). It adds no behaviour of its own: authentication,
+/// newcomer's machine), driven by the <c>functions.metadata</c> the Worker SDK generates: the HTTP functions routed
+/// as the Functions host routes them (<see cref="HttpRoutes"/>), a queue pump per queue function, a timer per timer
+/// function on its NCRONTAB schedule (<see cref="TimerPump"/>), and the Durable
+/// Task worker for orchestrator and activity functions over the Durable Functions default backend (Azure Storage). It adds no behaviour of its own: authentication,
 /// problems, limits and logging scopes are in the functions' code, which both hosts run. Never deployed.
 /// </summary>
 public sealed class DevelopmentHost
@@ -21,7 +22,9 @@ public sealed class DevelopmentHost
 
     public static void Main(string[] args) => Build(args).Run();
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line configuration.</param>
+    /// <param name="metadata">The functions to run; by default the <c>functions.metadata</c> next to the host.</param>
+    public static WebApplication Build(string[] args, IReadOnlyList<FunctionMetadata>? metadata = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         AddFileConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
@@ -30,12 +33,17 @@ public sealed class DevelopmentHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
 
-        var functions = FunctionMetadata.LoadDefault().Select(f => new FunctionInvoker(f)).ToList();
-        var unsupported = functions.Where(f => f.Metadata.Trigger.Type is not ("httpTrigger" or "queueTrigger") && !DurableFunctions.IsDurableTrigger(f.Metadata.Trigger.Type))
+        var functions = (metadata ?? FunctionMetadata.LoadDefault()).Select(f => new FunctionInvoker(f)).ToList();
+        var unsupported = functions.Where(f => f.Metadata.Trigger.Type is not ("httpTrigger" or "queueTrigger" or "timerTrigger") && !DurableFunctions.IsDurableTrigger(f.Metadata.Trigger.Type))
             .Select(f => $"{f.Metadata.Name} ({f.Metadata.Trigger.Type})").ToList();
         if (unsupported.Count > 0)
         {
-            throw new NotSupportedException($"The development host runs HTTP, queue and Durable triggers only; add support before adding: {string.Join(", ", unsupported)}.");
+            throw new NotSupportedException($"The development host runs HTTP, queue, timer and Durable triggers only; add support before adding: {string.Join(", ", unsupported)}.");
+        }
+        var timerFunctions = functions.Where(f => f.Metadata.Trigger.Type == "timerTrigger").ToList();
+        foreach (var timer in timerFunctions)
+        {
+            TimerPump.Schedule(timer.Metadata.Trigger, builder.Configuration);
         }
         builder.Services.AddThreePL(builder.Configuration);
         // A stop waits this long for in-flight work; the default 30 s is mostly the Durable worker's open stream.
@@ -55,34 +63,17 @@ public sealed class DevelopmentHost
                 sp.GetRequiredService<QueueHostOptions>(),
                 sp.GetRequiredService<IServiceScopeFactory>(),
                 sp.GetRequiredService<ILogger<QueuePump>>()));
+            builder.Services.AddHostedService(sp => new TimerPump(
+                timerFunctions,
+                builder.Configuration,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<IServiceScopeFactory>(),
+                sp.GetRequiredService<ILogger<TimerPump>>()));
         }
 
         var app = builder.Build();
-        foreach (var function in functions.Where(f => f.Metadata.Trigger.Type == "httpTrigger"))
-        {
-            MapHttp(app, function);
-        }
+        app.UseRouter(HttpRoutes.Build(functions, app.Configuration, app.Services.GetRequiredService<IInlineConstraintResolver>()));
         return app;
-    }
-
-    private static void MapHttp(WebApplication app, FunctionInvoker function)
-    {
-        var trigger = function.Metadata.Trigger;
-        var methods = (trigger.Methods ?? ["get", "post", "put", "patch", "delete"]).Select(m => m.ToUpperInvariant()).ToArray();
-        app.MapMethods("/" + trigger.Route, methods, async context =>
-        {
-            var returned = await function.InvokeAsync(context.RequestServices, new InvocationInput(context, null, context.RequestAborted)).ConfigureAwait(false);
-            switch (returned)
-            {
-                case IResult result:
-                    await result.ExecuteAsync(context).ConfigureAwait(false);
-                    break;
-                case null:
-                    break;
-                default:
-                    throw new NotSupportedException($"Function {function.Metadata.Name} returned {returned.GetType().Name}; HTTP functions return IResult.");
-            }
-        }).WithDisplayName(function.Metadata.Name);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -9,15 +10,15 @@ namespace ThreePL.LocalHost;
 /// <summary>
 /// Calls one function's method as the isolated worker would: a new instance of its class per invocation, built
 /// from the invocation's services, the trigger value for the trigger's parameter, route values for the other
-/// string parameters of an HTTP function, the Durable client for a <c>durableClient</c> binding, and the
-/// cancellation token. A signature this host cannot bind fails
+/// string parameters of an HTTP function, the Durable client for a <c>durableClient</c> binding, the host's own
+/// <see cref="DevelopmentFunctionContext"/>, and the cancellation token. A signature this host cannot bind fails
 /// at start-up, never at the first message.
 /// </summary>
 public sealed partial class FunctionInvoker
 {
     private readonly MethodInfo _method;
     private readonly ObjectFactory? _factory;
-    private readonly Func<InvocationInput, IServiceProvider, object?>[] _arguments;
+    private readonly Func<InvocationInput, FunctionContext, object?>[] _arguments;
 
     public FunctionInvoker(FunctionMetadata metadata)
     {
@@ -42,13 +43,14 @@ public sealed partial class FunctionInvoker
     /// <summary>Runs the function; returns what it returned (awaited), or null for none.</summary>
     public async Task<object?> InvokeAsync(IServiceProvider services, InvocationInput input)
     {
+        var context = new DevelopmentFunctionContext(Metadata.Name, services, input.CancellationToken);
         var instance = _factory?.Invoke(services, null);
         try
         {
             object? returned;
             try
             {
-                returned = _method.Invoke(instance, _arguments.Select(a => a(input, services)).ToArray());
+                returned = _method.Invoke(instance, _arguments.Select(a => a(input, context)).ToArray());
             }
             catch (TargetInvocationException ex) when (ex.InnerException is not null)
             {
@@ -77,12 +79,16 @@ public sealed partial class FunctionInvoker
         }
     }
 
-    private Func<InvocationInput, IServiceProvider, object?> Bind(ParameterInfo parameter, BindingMetadata trigger, IReadOnlySet<string> routeParameters)
+    private Func<InvocationInput, FunctionContext, object?> Bind(ParameterInfo parameter, BindingMetadata trigger, IReadOnlySet<string> routeParameters)
     {
         var type = parameter.ParameterType;
         if (type == typeof(CancellationToken))
         {
             return (input, _) => input.CancellationToken;
+        }
+        if (type == typeof(FunctionContext))
+        {
+            return (_, context) => context;
         }
         if (parameter.Name == trigger.Name)
         {
@@ -93,12 +99,13 @@ public sealed partial class FunctionInvoker
                 ("queueTrigger", _) when type == typeof(string) => (input, _) => input.Queue!.Body.ToString(),
                 ("orchestrationTrigger", _) when type == typeof(TaskOrchestrationContext) => (input, _) => input.Orchestration,
                 ("activityTrigger", _) => (input, _) => input.Activity,
+                ("timerTrigger", _) when type == typeof(TimerInfo) => (input, _) => input.Timer,
                 _ => throw Unsupported(parameter),
             };
         }
         if (Metadata.Bindings.Any(b => b.Type == "durableClient" && b.Name == parameter.Name) && type == typeof(DurableTaskClient))
         {
-            return (_, services) => services.GetRequiredService<DurableTaskClient>();
+            return (_, context) => context.InstanceServices.GetRequiredService<DurableTaskClient>();
         }
         if (trigger.Type == "httpTrigger" && type == typeof(string) && routeParameters.Contains(parameter.Name!))
         {
@@ -109,8 +116,8 @@ public sealed partial class FunctionInvoker
 
     private NotSupportedException Unsupported(ParameterInfo parameter) => new(
         $"Function {Metadata.Name}: the development host cannot bind parameter '{parameter.Name}' of type {parameter.ParameterType.Name}. " +
-        "Keep function signatures to the trigger (HttpRequest, QueueMessage or string, TaskOrchestrationContext, an activity's input), " +
-        "route values, a [DurableClient] DurableTaskClient and CancellationToken.");
+        "Keep function signatures to the trigger (HttpRequest, QueueMessage or string, TaskOrchestrationContext, an activity's input, TimerInfo), " +
+        "route values, a [DurableClient] DurableTaskClient, FunctionContext and CancellationToken.");
 
     private static HashSet<string> RouteParameters(string? route) => route is null
         ? []
@@ -120,9 +127,11 @@ public sealed partial class FunctionInvoker
     private static partial Regex RouteParameter();
 }
 
-/// <summary>What one invocation gets: the HTTP context, the queue message, the orchestration or the activity input, and its cancellation.</summary>
+/// <summary>What one invocation gets: the HTTP context, the queue message, the orchestration, the activity input or the timer, and its cancellation.</summary>
 public sealed record InvocationInput(HttpContext? Http, QueueMessage? Queue, CancellationToken CancellationToken)
 {
+    public TimerInfo? Timer { get; init; }
+
     public TaskOrchestrationContext? Orchestration { get; init; }
 
     public object? Activity { get; init; }

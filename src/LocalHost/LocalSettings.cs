@@ -4,7 +4,7 @@ namespace ThreePL.LocalHost;
 
 /// <summary>
 /// Reads the Functions-style <c>local.settings.json</c> (or the committed sample when there is none) so the
-/// standalone app and the Functions host agree on configuration. Values sit below environment variables:
+/// development host and the Functions host (Core Tools reads the same file) agree on configuration. Values sit below environment variables:
 /// an operator's environment always wins over a file in the repository.
 /// </summary>
 public static class LocalSettings

@@ -62,6 +62,11 @@ param emailFrom string
 @description('OTLP endpoint for OpenTelemetry traces and metrics; empty turns the exporter off.')
 param otlpEndpoint string
 
+@description('Prefix of every table and queue name (ThreePL:Storage:Prefix); the queue triggers\' %ThreePL:Storage:Prefix% resolves to it.')
+@minLength(1)
+@maxLength(20)
+param storagePrefix string
+
 @description('Most instances the app scales out to.')
 @minValue(1)
 @maxValue(1000)
@@ -131,7 +136,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 var baseSettings = {
   // One identity-based connection, no key, for the host (leases, keys, queue triggers), Durable Functions' Azure
   // Storage backend (blob leases, control and work-item queues, history and instance tables) and our app
-  // (AppSetup.CreateStorageAccount: ManagedIdentityCredential(clientId)). Durable needs all three services.
+  // (Infrastructure/StorageClients: ManagedIdentityCredential(clientId)). Durable needs all three services.
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
@@ -139,6 +144,10 @@ var baseSettings = {
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Our table and queue names and the queue triggers' %ThreePL:Storage:Prefix%<queue>, one setting for both, so the
+  // triggers listen where the app sends. The WebJobs name resolver fails indexing ("does not resolve to a value")
+  // when the setting is absent, so every queue trigger would be missing without it.
+  ThreePL__Storage__Prefix: storagePrefix
   ThreePL__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
   // Versionless references: a new secret version is picked up on restart (or within 24 hours).
   ThreePL__AdminKey: '@Microsoft.KeyVault(${keyVaultReference}/${secretNames.adminKey}/)'

@@ -20,17 +20,24 @@ public static class KeyPrivilege
     public const string CannotManage = "key_privilege_exceeded";
 
     /// <returns>The 403 to answer, or null when <paramref name="caller"/> may create or manage such a key.</returns>
-    public static ProblemHttpResult? Refusal(Caller caller, PermissionSet permissions, ConnectionId? scope, bool creating)
+    public static ProblemHttpResult? Refusal(Caller caller, PermissionSet permissions, ConnectionId? scope, bool creating) =>
+        Rule(caller, permissions, scope, creating) is { } broken ? Problem(broken) : null;
+
+    /// <returns>The rule <paramref name="caller"/> would break by creating or managing such a key, or null.</returns>
+    public static DomainError? Rule(Caller caller, PermissionSet permissions, ConnectionId? scope, bool creating)
     {
         var code = creating ? CannotGrant : CannotManage;
         var verb = creating ? "grant" : "manage a key with";
         if (caller.Permissions.FirstNotCovered(permissions) is { } missing)
         {
-            return Problems.Forbidden(code, $"This API key cannot {verb} '{missing}', which it does not hold itself.");
+            return new DomainError(code, $"This API key cannot {verb} '{missing}', which it does not hold itself.");
         }
         // A scoped caller reaches one connection; an account-wide key reaches them all.
         return caller.Scope is { } own && scope != own
-            ? Problems.Forbidden(code, "A key scoped to a connection can act only on keys of the same scope.")
+            ? new DomainError(code, "A key scoped to a connection can act only on keys of the same scope.")
             : null;
     }
+
+    /// <summary>The 403 for a broken key-privilege rule.</summary>
+    public static ProblemHttpResult Problem(DomainError broken) => Problems.Forbidden(broken.Code, broken.Message);
 }

@@ -53,7 +53,7 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Loc
         {
             etag = await store.CommitAsync(decision.Updated, decision.SettingsChanged, decision.Audit ?? [], messages, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+        catch (RequestFailedException ex) when (armed is not null && OptimisticCommand.LostRace(ex))
         {
             // Nothing was written, so there is nothing for the safety net to finish.
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);

@@ -5,7 +5,8 @@ namespace ThreePL.Functions.Http;
 
 /// <summary>
 /// RFC 9457 problems with the stable machine <c>code</c> every client switches on. All error responses of
-/// the API are built here or in <see cref="ProblemExceptionHandler"/>.
+/// the API are built here; an unexpected exception becomes one in <see cref="HttpApi"/> (503 <c>storage_unavailable</c>
+/// for a transient storage failure, else 500 <c>internal_error</c>).
 /// </summary>
 public static class Problems
 {

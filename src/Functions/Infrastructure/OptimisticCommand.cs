@@ -11,25 +11,33 @@ public sealed record CommandOutcome<TStored>(TStored? Stored, DomainError? Error
 }
 
 /// <summary>
-/// The one loop every aggregate command runs: read, decide (pure), commit under the ETag it read. A 412 means another
-/// command won the race: read again and decide again, so the loser decides on the winner's state (approve racing
-/// cancel, ship racing cancel: exactly one succeeds, the other gets the rule it now breaks). The retries back off
-/// with jitter so racing writers spread out; after <see cref="MaxAttempts"/> the 412 surfaces.
+/// The one loop every aggregate command runs: read, decide (pure), commit under the ETag it read. A lost race means
+/// another writer got there first — 412 (the row changed), 409 (a row this commit adds was added meanwhile, such as
+/// a counter's first row) or 404 (the row was deleted): read again and decide again, so the loser decides on the
+/// winner's state (approve racing cancel, ship racing cancel: exactly one succeeds, the other gets the rule it now
+/// breaks; a key updated while it is deleted is not found). The retries back off with jitter so racing writers
+/// spread out; after the last attempt the lost race surfaces as its <see cref="RequestFailedException"/>.
 /// </summary>
 public static class OptimisticCommand
 {
     public const int MaxAttempts = 10;
 
+    /// <summary>Whether a failed commit lost a race to another writer (and deciding again on a fresh read is the answer).</summary>
+    public static bool LostRace(RequestFailedException failure) =>
+        failure.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict or StatusCodes.Status404NotFound;
+
     /// <param name="read">The current aggregate with its ETag, or null when it does not exist.</param>
     /// <param name="decide">The decision on the current state: a change, a broken rule, or null for "nothing to do".</param>
     /// <param name="changesAnything">Whether a decision needs a commit at all.</param>
     /// <param name="commit">Writes the decision under the ETag it was read at; returns the aggregate as committed.</param>
+    /// <param name="maxAttempts">How many races to lose before giving up: more where many writers share one row.</param>
     public static async Task<CommandOutcome<TStored>> RunAsync<TStored, TDecision>(
         Func<CancellationToken, Task<TStored?>> read,
         Func<TStored, (TDecision? Decision, DomainError? Error)> decide,
         Func<TDecision, bool> changesAnything,
         Func<TDecision, CancellationToken, Task<TStored>> commit,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        int maxAttempts = MaxAttempts)
         where TStored : class
         where TDecision : class
     {
@@ -53,9 +61,9 @@ public static class OptimisticCommand
             {
                 return new CommandOutcome<TStored>(await commit(decision, cancellationToken).ConfigureAwait(false), null, true);
             }
-            catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed && attempt < MaxAttempts)
+            catch (RequestFailedException ex) when (LostRace(ex) && attempt < maxAttempts)
             {
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Random.Shared.Next(5, 20 * Math.Min(attempt, MaxAttempts)), cancellationToken).ConfigureAwait(false);
             }
         }
     }

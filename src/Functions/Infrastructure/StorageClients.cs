@@ -75,7 +75,7 @@ public static class StorageClients
     }
 
     // __credential is for the host; we always use the managed identity named by __clientId, or DefaultAzureCredential without one.
-    private static TokenCredential Credential(IConfiguration configuration) =>
+    internal static TokenCredential Credential(IConfiguration configuration) =>
         configuration[$"{Setting}:clientId"] is { Length: > 0 } clientId
             ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new DefaultAzureCredential();

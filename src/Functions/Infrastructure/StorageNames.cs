@@ -4,8 +4,8 @@ namespace ThreePL.Functions.Infrastructure;
 
 /// <summary>
 /// Table and queue names, with an optional prefix (<c>ThreePL:Storage:Prefix</c>) so several deployments or
-/// test runs can share one storage account without seeing each other's data. Production uses no prefix, so
-/// the queue names in the <c>function.json</c> files are the real ones.
+/// test runs can share one storage account without seeing each other's data. The queue triggers resolve the same
+/// setting (<c>%ThreePL:Storage:Prefix%</c>), so they listen where the app sends; the Bicep deployment sets it.
 /// </summary>
 public sealed partial class StorageNames
 {

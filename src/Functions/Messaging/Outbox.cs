@@ -16,12 +16,6 @@ public sealed record OutboxOptions
     /// </summary>
     public TimeSpan SafetyNetDelay { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Relay right after the commit. Not a setting: only a test that composes the app to die right after its commits
-    /// turns it off (by registering its own options), so no deployment can.
-    /// </summary>
-    public bool RelayInline { get; init; } = true;
-
     public static OutboxOptions FromConfiguration(IConfiguration configuration) => new()
     {
         SafetyNetDelay = configuration.GetValue<TimeSpan?>("ThreePL:Outbox:SafetyNetDelay") ?? TimeSpan.FromSeconds(30),
@@ -40,6 +34,7 @@ public sealed class Outbox(
     QueueServiceClient queues,
     StorageNames names,
     OutboxOptions options,
+    AfterCommit afterCommit,
     ILogger<Outbox> logger)
 {
     public const string RowPrefix = "outbox|";
@@ -115,12 +110,11 @@ public sealed class Outbox(
     /// Step 3, right after a successful commit. A failure here is logged, not thrown: the change is
     /// committed and the safety net will deliver its messages. True when every message went out.
     /// </summary>
-    public async Task<bool> RelayAfterCommitAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
+    public Task<bool> RelayAfterCommitAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken) =>
+        afterCommit.RelayOutboxAsync(token => RelayCommittedAsync(table, partitionKey, messages, token), cancellationToken);
+
+    private async Task<bool> RelayCommittedAsync(string table, string partitionKey, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
     {
-        if (!options.RelayInline)
-        {
-            return false;
-        }
         if (messages.Count == 0)
         {
             return true;

@@ -18,7 +18,8 @@ public static class QueueBinding
 {
     /// <summary>
     /// Resolved from configuration by both hosts, so deployments or test runs sharing a storage account keep
-    /// their queues apart (<c>ThreePL:Storage:Prefix</c>; empty in a deployment of its own).
+    /// their queues apart (<c>ThreePL:Storage:Prefix</c>). The setting must exist: the Functions host fails to index a
+    /// trigger whose <c>%name%</c> resolves to nothing. Bicep sets a value; the local sample sets it empty.
     /// </summary>
     public const string Prefix = "%ThreePL:Storage:Prefix%";
 

@@ -38,7 +38,7 @@ public enum OrderRecovery
 /// its history and outbox rows under the read ETag, relay, then sync the list rows; see <see cref="OrderRecovery"/>
 /// for what repairs a crash after the commit.
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, InlineRelay inlineRelay, OutboxOptions outboxOptions, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, InlineRelay inlineRelay, AfterCommit afterCommit, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
 {
     /// <param name="id">The order.</param>
     /// <param name="decide">The decision on the order as read.</param>
@@ -147,7 +147,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         {
             etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, carried: recovery == OrderRecovery.MessageRedelivery).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (armed is not null && ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+        catch (RequestFailedException ex) when (armed is not null && OptimisticCommand.LostRace(ex))
         {
             // Nothing was written (the command will read again and decide anew), so there is nothing to finish.
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
@@ -170,11 +170,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     {
         if (recovery == OrderRecovery.MessageRedelivery)
         {
-            if (!outboxOptions.RelayInline)
-            {
-                throw new ProcessDiedAfterCommitException(committed.Order.Id);
-            }
-            await inlineRelay.PublishAsync(messages, redelivered: false, cancellationToken).ConfigureAwait(false);
+            await afterCommit.PublishCarriedAsync(token => inlineRelay.PublishAsync(messages, redelivered: false, token), cancellationToken).ConfigureAwait(false);
             await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
             return true;
         }
@@ -191,10 +187,3 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         }
     }
 }
-
-/// <summary>
-/// Thrown right after a commit by an app composed to die there (<see cref="OutboxOptions.RelayInline"/> off, tests
-/// only): for a command carried by a queue message, dying means the message is not deleted and comes back.
-/// </summary>
-public sealed class ProcessDiedAfterCommitException(OrderId id)
-    : Exception($"Order {id}: the app is composed to stop right after each commit; the message will come back.");

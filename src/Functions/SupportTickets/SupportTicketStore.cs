@@ -51,6 +51,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
     private const string CountRowKey = "count";
     private const string MessagePrefix = "msg|";
     private const int MaxAttempts = 25;
+    private static readonly DomainError s_limitReached = new("limit_reached", "The limit is reached.");
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -62,35 +63,26 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
     public async Task<TicketWrite> TryOpenAsync(SupportTicket ticket, TicketMessage first, CancellationToken cancellationToken)
     {
         var partition = OrderPartition(ticket.OrderId);
-        for (var attempt = 1; ; attempt++)
+        var counted = await RunAsync<TicketCounter, TicketCounter>(
+            async token => await Table.FindAsync(partition, CountRowKey, token).ConfigureAwait(false) is { } row
+                ? new TicketCounter(row.GetInt32("Count") ?? 0, row.ETag)
+                : new TicketCounter(0, null),
+            counter => counter.Count >= MaxTicketsPerOrder ? (null, s_limitReached) : (counter with { Count = counter.Count + 1 }, null),
+            async (next, token) =>
+            {
+                var row = new TableEntity(partition, CountRowKey) { ["Count"] = next.Count };
+                await Table.CommitAsync(
+                [
+                    // The order's first ticket adds the counter; a concurrent first ticket makes one of the adds a 409.
+                    next.ETag is { } etag ? new(TableTransactionActionType.UpdateReplace, row, etag) : new(TableTransactionActionType.Add, row),
+                    new(TableTransactionActionType.Add, new TableEntity(partition, ticket.Id.Value) { ["CreatedAt"] = ticket.CreatedAt }),
+                ], token).ConfigureAwait(false);
+                return next;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (counted != TicketWrite.Done)
         {
-            var counter = await Table.FindAsync(partition, CountRowKey, cancellationToken).ConfigureAwait(false);
-            var count = counter?.GetInt32("Count") ?? 0;
-            if (count >= MaxTicketsPerOrder)
-            {
-                return TicketWrite.LimitReached;
-            }
-            var next = new TableEntity(partition, CountRowKey) { ["Count"] = count + 1 };
-            var actions = new List<TableTransactionAction>
-            {
-                counter is null
-                    ? new(TableTransactionActionType.Add, next)
-                    : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
-                new(TableTransactionActionType.Add, new TableEntity(partition, ticket.Id.Value) { ["CreatedAt"] = ticket.CreatedAt }),
-            };
-            try
-            {
-                await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
-            {
-                if (attempt == MaxAttempts)
-                {
-                    return TicketWrite.Contended;
-                }
-                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
-            }
+            return counted;
         }
         await Table.CommitAsync(
         [
@@ -100,36 +92,49 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
         return TicketWrite.Done;
     }
 
-    /// <summary>Appends a message under the ticket's ETag, retrying on a concurrent append, unless the ticket is full.</summary>
+    /// <summary>Appends a message under the ticket's ETag, deciding again on a concurrent append, unless the ticket is full.</summary>
     public async Task<(TicketWrite Result, SupportTicket? Ticket)> TryAppendAsync(TicketId id, Func<int, TicketMessage> message, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var header = await Table.FindAsync(id.Value, HeaderRowKey, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Ticket {id} vanished.");
-            var ticket = FromHeader(header, []);
-            if (ticket.MessageCount >= MaxMessagesPerTicket)
-            {
-                return (TicketWrite.LimitReached, null);
-            }
-            var updated = ticket with { MessageCount = ticket.MessageCount + 1, UpdatedAt = now };
-            try
+        var appended = await RunAsync<SupportTicket, SupportTicket>(
+            async token => await Table.FindAsync(id.Value, HeaderRowKey, token).ConfigureAwait(false) is { } header
+                ? FromHeader(header, [])
+                : throw new InvalidOperationException($"Ticket {id} vanished."),
+            ticket => ticket.MessageCount >= MaxMessagesPerTicket
+                ? (null, s_limitReached)
+                : (ticket with { MessageCount = ticket.MessageCount + 1, UpdatedAt = now }, null),
+            async (updated, token) =>
             {
                 await Table.CommitAsync(
                 [
-                    new(TableTransactionActionType.UpdateReplace, Header(updated), header.ETag),
+                    new(TableTransactionActionType.UpdateReplace, Header(updated), updated.ETag),
                     new(TableTransactionActionType.Add, MessageEntity(id, message(updated.MessageCount))),
-                ], cancellationToken).ConfigureAwait(false);
-                return (TicketWrite.Done, await GetAsync(id, cancellationToken).ConfigureAwait(false));
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
-            {
-                if (attempt == MaxAttempts)
-                {
-                    return (TicketWrite.Contended, null);
-                }
-                await Task.Delay(Random.Shared.Next(5, 10 * Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
-            }
+                ], token).ConfigureAwait(false);
+                return updated;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return appended == TicketWrite.Done ? (TicketWrite.Done, await GetAsync(id, cancellationToken).ConfigureAwait(false)) : (appended, null);
+    }
+
+    /// <summary>
+    /// A counted write through <see cref="OptimisticCommand"/>. Many writers share one counter or header row, so it
+    /// may lose more races than an aggregate command before it answers <see cref="TicketWrite.Contended"/>.
+    /// </summary>
+    private static async Task<TicketWrite> RunAsync<TStored, TDecision>(
+        Func<CancellationToken, Task<TStored?>> read,
+        Func<TStored, (TDecision? Decision, DomainError? Error)> decide,
+        Func<TDecision, CancellationToken, Task<TStored>> commit,
+        CancellationToken cancellationToken)
+        where TStored : class
+        where TDecision : class
+    {
+        try
+        {
+            var outcome = await OptimisticCommand.RunAsync(read, decide, _ => true, commit, cancellationToken, MaxAttempts).ConfigureAwait(false);
+            return outcome.Error is null ? TicketWrite.Done : TicketWrite.LimitReached;
+        }
+        catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex))
+        {
+            return TicketWrite.Contended;
         }
     }
 
@@ -210,4 +215,7 @@ public sealed class SupportTicketStore(TableServiceClient tables, StorageNames n
             messages,
             row.ETag);
     }
+
+    /// <summary>Tickets opened on one order, with the ETag of its counter row (null before the first ticket).</summary>
+    private sealed record TicketCounter(int Count, ETag? ETag);
 }

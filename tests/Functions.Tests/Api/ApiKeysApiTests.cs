@@ -178,4 +178,33 @@ public sealed class ApiKeysApiTests(AzuriteFixture azurite) : IDisposable
         var problem = await ApiAssert.Problem(response, HttpStatusCode.BadRequest, "validation_failed");
         Assert.True(problem.GetProperty("errors").TryGetProperty("connectionId", out _));
     }
+
+    [Fact]
+    public async Task Concurrent_updates_of_one_key_each_decide_on_the_state_the_previous_one_committed()
+    {
+        var merchant = await Seed.AccountAsync(_app);
+        using var owner = _app.WithKey(merchant.ApiKey);
+        var id = (await ApiAssert.Json(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "raced", permissions = new[] { "orders:read" } }), HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => owner.PatchJson($"/v1/api-keys/{id}", new { enabled = i % 2 == 1 })));
+        foreach (var response in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
+        {
+            await ApiAssert.Problem(response, HttpStatusCode.Conflict, "concurrent_update");
+        }
+        var succeeded = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        Assert.True(succeeded > 0);
+
+        var final = (await ApiAssert.Json(await owner.GetAsync("/v1/api-keys?limit=200"), HttpStatusCode.OK))
+            .GetProperty("items").EnumerateArray().Single(k => k.GetProperty("id").GetString() == id).GetProperty("enabled").GetBoolean();
+        var audits = (await ApiAssert.Json(await owner.GetAsync("/v1/audit-events?limit=200"), HttpStatusCode.OK)).GetProperty("items").EnumerateArray()
+            .Where(e => e.GetProperty("action").GetString() == "api_key.updated" && e.GetProperty("after").GetProperty("id").GetString() == id)
+            .Select(e => (Before: e.GetProperty("before").GetProperty("enabled").GetBoolean(), After: e.GetProperty("after").GetProperty("enabled").GetBoolean()))
+            .ToList();
+        // One audit row per committed update, and they chain: each "before" is what the previous winner committed.
+        // Over a chain from enabled to the final state, "before = enabled" outnumbers "after = enabled" by exactly
+        // 1 - [final is enabled]; an update that committed over a state it did not read would break the count.
+        Assert.Equal(succeeded, audits.Count);
+        Assert.Equal(1 - (final ? 1 : 0), audits.Count(a => a.Before) - audits.Count(a => a.After));
+    }
 }

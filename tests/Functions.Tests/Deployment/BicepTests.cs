@@ -112,12 +112,27 @@ public sealed partial class BicepTests(CompiledBicep compiled)
             "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__clientId: identityClientId",
             "AzureWebJobsStorage__blobServiceUri: blobEndpoint", "AzureWebJobsStorage__queueServiceUri: queueEndpoint",
             "AzureWebJobsStorage__tableServiceUri: tableEndpoint",
-            "ThreePL__PublicBaseUrl", "ThreePL__AdminKey: '@Microsoft.KeyVault(", "ThreePL__SigningKey: '@Microsoft.KeyVault(",
+            "ThreePL__Storage__Prefix: storagePrefix", "ThreePL__PublicBaseUrl", "ThreePL__AdminKey: '@Microsoft.KeyVault(", "ThreePL__SigningKey: '@Microsoft.KeyVault(",
             "ThreePL__Email__Smtp__Password: '@Microsoft.KeyVault(", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         })
         {
             Assert.Contains(setting, app, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_storage_prefix_the_queue_triggers_resolve_is_always_set_to_a_name_the_app_accepts()
+    {
+        // Every [QueueTrigger] names %ThreePL:Storage:Prefix%<queue>: without the setting the host indexes no queue
+        // trigger, and an empty one may not reach the host, so main requires a value and passes it to the app.
+        var parameter = Template("main.bicep")["parameters"]!["storagePrefix"]!;
+        Assert.Equal(1, (int?)parameter["minLength"]);
+        Assert.Equal(20, (int?)parameter["maxLength"]);
+        var prefix = (string?)parameter["defaultValue"];
+        Assert.False(string.IsNullOrEmpty(prefix));
+        Assert.Equal(prefix, new ThreePL.Functions.Infrastructure.StorageNames(prefix).Prefix);
+        Assert.Contains("storagePrefix: storagePrefix", File.ReadAllText(Path.Combine(BicepCli.Root, "main.bicep")), StringComparison.Ordinal);
+        Assert.Equal("%ThreePL:Storage:Prefix%", ThreePL.Functions.Messaging.QueueBinding.Prefix);
     }
 
     private JsonObject Template(string file) =>

@@ -25,10 +25,9 @@ namespace ThreePL.Functions.Tests.Hosting;
 public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : IClassFixture<FunctionManifestTests.PublishedApp>
 {
     /// <summary>
-    /// HTTP functions that are not operations of the document: the catch-all that answers 404/405, the document itself
-    /// and the reference page that renders it.
+    /// HTTP functions that are not operations of the document: the document itself and the reference page that renders it.
     /// </summary>
-    private static readonly HashSet<string> UndocumentedHttpFunctions = ["UnknownRoute", "OpenApiDocument", "ApiReference", "ApiReferenceScript"];
+    private static readonly HashSet<string> UndocumentedHttpFunctions = ["OpenApiDocument", "ApiReference", "ApiReferenceScript"];
 
     [Fact]
     public void The_package_holds_what_the_Functions_host_loads()
@@ -61,6 +60,55 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         Assert.True(undocumented.Count == 0, "HTTP functions missing from the OpenAPI document: " + string.Join(", ", undocumented));
     }
 
+    /// <summary>
+    /// The Functions host tries HTTP routes in function-name order (ordinal, ignoring case) and the first route whose
+    /// template and method match wins (azure-functions-host FunctionMetadataManager, WebScriptHostHttpRoutesManager;
+    /// WebJobsRouteBuilder's RouteCollection): no literal-over-parameter precedence. Every documented operation, with
+    /// its parameters filled in, must reach its own function in that order, so no route is shadowed in Azure.
+    /// </summary>
+    [Fact]
+    public void Every_documented_operation_reaches_its_own_function_in_the_Functions_hosts_route_order()
+    {
+        var http = PublishedApp.Functions.Where(f => f.Trigger.Type == "httpTrigger").ToList();
+        var unreached = new List<string>();
+        foreach (var operation in Documented())
+        {
+            var (method, template) = (operation[..operation.IndexOf(' ')], operation[(operation.IndexOf(' ') + 1)..]);
+            var own = http.Single(f => (f.Trigger.Methods ?? []).Any(m => Operation(m, "/" + f.Trigger.Route) == operation));
+            var path = SamplePath(own.Trigger.Route!);
+            var reached = FirstMatch(http, method, path);
+            if (reached?.Name != own.Name)
+            {
+                unreached.Add($"{method} {path} ({template}) reaches {reached?.Name ?? "nothing"}, not {own.Name}");
+            }
+        }
+        Assert.True(unreached.Count == 0, string.Join("\n", unreached));
+    }
+
+    [Fact]
+    public void The_route_order_check_sees_a_catch_all_shadow_a_function_named_after_it()
+    {
+        var catchAll = Http("UnknownRoute", "v1/{*path}", "get", "post", "put", "patch", "delete");
+        var updateKey = Http("UpdateApiKey", "v1/api-keys/{id}", "patch");
+        var createKey = Http("CreateApiKey", "v1/api-keys", "post");
+        Assert.Equal("UnknownRoute", FirstMatch([updateKey, catchAll, createKey], "PATCH", "/v1/api-keys/k1")?.Name);
+        Assert.Equal("CreateApiKey", FirstMatch([updateKey, catchAll, createKey], "POST", "/v1/api-keys")?.Name);
+        Assert.Null(FirstMatch([updateKey, createKey], "GET", "/v1/api-keys/k1"));
+    }
+
+    /// <summary>The function the Functions host would run for this request; null for its bare 404.</summary>
+    private static FunctionMetadata? FirstMatch(IEnumerable<FunctionMetadata> http, string method, string path) =>
+        http.OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(f =>
+            (f.Trigger.Methods is not { Count: > 0 } methods || methods.Contains(method, StringComparer.OrdinalIgnoreCase))
+            && new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(f.Trigger.Route!), new Microsoft.AspNetCore.Routing.RouteValueDictionary())
+                .TryMatch(path, new Microsoft.AspNetCore.Routing.RouteValueDictionary()));
+
+    private static string SamplePath(string route) => "/" + RouteParameter().Replace(route, m => "p" + m.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static FunctionMetadata Http(string name, string route, params string[] methods) =>
+        new(name, "ThreePL.Functions.dll", "Ns.Type.Method", [new BindingMetadata("request", "httpTrigger", "In", route, methods, null, null, null)]);
+
     [Fact]
     public void Every_triggered_queue_is_named_in_code_and_every_queue_function_reads_one_of_them()
     {
@@ -71,6 +119,85 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         Assert.Equal(AppSetup.Storage.TriggeredQueues.ToHashSet(StringComparer.Ordinal), read);
         Assert.Equal(triggers.Count, read.Count);
     }
+
+    /// <summary>
+    /// Queues no function reads, each with why, and each named in docs/operations.md ("Poison queues"). Poison
+    /// queues (<c>&lt;queue&gt;-poison</c>) are the hosts' own; the app has no outbound queue (webhooks go over HTTP).
+    /// </summary>
+    private static readonly Dictionary<string, string> s_queuesReadByNoFunction = new(StringComparer.Ordinal)
+    {
+        [StorageLayout.ReadinessQueue] = "readiness counts its messages as the cheapest queue call; nothing is sent to it",
+    };
+
+    /// <summary>
+    /// Every queue the code can send to, found without running anything: each queue name is a <c>const string</c>
+    /// whose name ends in <c>Queue</c> (read by reflection), and the sources pass nothing else to a queue client, an
+    /// outbox message or <see cref="StorageNames.Queue"/>. Each such queue has a queue function in the published
+    /// <c>functions.metadata</c>, or is a documented queue no function reads.
+    /// </summary>
+    [Fact]
+    public void Every_queue_the_code_can_send_to_has_a_queue_function_or_is_documented_as_read_by_none()
+    {
+        var declared = typeof(AppSetup).Assembly.GetTypes()
+            .SelectMany(t => t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string) && f.Name.EndsWith("Queue", StringComparison.Ordinal))
+            .ToDictionary(f => $"{f.DeclaringType!.Name}.{f.Name}", f => (string)f.GetRawConstantValue()!, StringComparer.Ordinal);
+        Assert.Contains("OrderMessages.RoutingQueue", declared.Keys);
+
+        // What the sources hand to a queue: a declared constant, by Type.Name or (inside its type) by its bare name,
+        // or a queue forwarded from an outbox message or the storage inventory, which themselves hold constants.
+        var forwarded = new HashSet<string>(StringComparer.Ordinal) { "message.Queue", "m.Queue", "queue" };
+        var bareNames = declared.Keys.Select(k => k[(k.IndexOf('.') + 1)..]).ToHashSet(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(SourceRoot(), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var text = File.ReadAllText(file);
+            foreach (Match literal in QueueLiteral().Matches(text))
+            {
+                unknown.Add($"{Path.GetFileName(file)}: a literal queue name in '{literal.Value}'");
+            }
+            foreach (Match use in QueueArgument().Matches(text))
+            {
+                var argument = use.Groups["queue"].Value;
+                if (!declared.ContainsKey(argument) && !bareNames.Contains(argument) && !forwarded.Contains(argument))
+                {
+                    unknown.Add($"{Path.GetFileName(file)}: '{use.Value}' names a queue that is no declared *Queue constant");
+                }
+            }
+        }
+        Assert.True(unknown.Count == 0, string.Join("\n", unknown));
+
+        var triggered = PublishedApp.Functions.Where(f => f.Trigger.Type == "queueTrigger")
+            .Select(f => f.Trigger.QueueName![QueueBinding.Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+        var unread = declared.Where(q => !triggered.Contains(q.Value) && !s_queuesReadByNoFunction.ContainsKey(q.Value)).Select(q => $"{q.Key} = {q.Value}").ToList();
+        Assert.True(unread.Count == 0, "Queues the code can send to with no queue function: " + string.Join(", ", unread));
+        var operations = File.ReadAllText(Path.Combine(SourceRoot(), "..", "..", "docs", "operations.md"));
+        Assert.All(s_queuesReadByNoFunction.Keys, q => Assert.Contains($"`{q}`", operations, StringComparison.Ordinal));
+        Assert.Superset(triggered, declared.Values.Where(v => !s_queuesReadByNoFunction.ContainsKey(v)).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static string SourceRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "src", "Functions");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new InvalidOperationException($"No src/Functions above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>A string literal where a queue name goes: a queue client, the storage names, an outbox message's queue.</summary>
+    [GeneratedRegex(@"(GetQueueClient|names\.Queue|StorageNames\.Poison|new QueueClient)\(\s*\$?""|new OutboxMessage\([^,;]+,\s*\$?""")]
+    private static partial Regex QueueLiteral();
+
+    /// <summary>The queue handed to the storage names or to an outbox message (its second argument).</summary>
+    [GeneratedRegex(@"names\.Queue\((?<queue>[\w.]+)\)|new OutboxMessage\([^,;]+,\s*(?<queue>[\w.]+)\s*,")]
+    private static partial Regex QueueArgument();
 
     [Fact]
     public async Task No_http_route_reaches_a_function_that_is_not_an_http_function()

@@ -69,4 +69,38 @@ public sealed class OptimisticCommandTests
         Assert.Equal(412, failure.Status);
         Assert.Equal(OptimisticCommand.MaxAttempts, commits);
     }
+
+    [Theory]
+    [InlineData(409)]
+    [InlineData(404)]
+    public async Task A_row_added_or_deleted_meanwhile_is_a_lost_race_too(int status)
+    {
+        var reads = 0;
+        var outcome = await OptimisticCommand.RunAsync<Stored, Decision>(
+            _ => Task.FromResult(++reads == 1 ? new Stored(1) : status == 404 ? null : new Stored(2)),
+            current => (new Decision(current.Version + 1), null),
+            _ => true,
+            (decision, _) => decision.Next == 2 ? throw new RequestFailedException(status, "raced") : Task.FromResult(new Stored(decision.Next)),
+            CancellationToken.None);
+
+        Assert.Equal(2, reads);
+        Assert.Equal(status == 404, outcome.NotFound);
+        Assert.Equal(status == 404 ? null : new Stored(3), outcome.Stored);
+    }
+
+    [Fact]
+    public async Task Any_other_failure_surfaces_at_once_and_max_attempts_can_be_raised()
+    {
+        var commits = 0;
+        await Assert.ThrowsAsync<RequestFailedException>(() => OptimisticCommand.RunAsync<Stored, Decision>(
+            _ => Task.FromResult<Stored?>(new Stored(1)), _ => (new Decision(2), null), _ => true,
+            (_, _) => { commits++; throw new RequestFailedException(400, "bad"); }, CancellationToken.None));
+        Assert.Equal(1, commits);
+
+        commits = 0;
+        await Assert.ThrowsAsync<RequestFailedException>(() => OptimisticCommand.RunAsync<Stored, Decision>(
+            _ => Task.FromResult<Stored?>(new Stored(1)), _ => (new Decision(2), null), _ => true,
+            (_, _) => { commits++; throw new RequestFailedException(412, "stale"); }, CancellationToken.None, maxAttempts: 12));
+        Assert.Equal(12, commits);
+    }
 }

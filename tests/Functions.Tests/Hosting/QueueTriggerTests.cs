@@ -1,8 +1,8 @@
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ThreePL.Functions.Billing;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Hosting;
@@ -25,14 +25,15 @@ public sealed class QueueTriggerTests(AzuriteFixture azurite)
         _ = app.Server;
         var orderId = "ord_" + new string('q', 20);
 
-        await Queue(app, RecordUsageMessage.Queue).SendMessageAsync($$"""{"orderId":"{{orderId}}"}""");
+        // A routing request for an order intake never wrote, received long ago: routing reads it and drops it.
+        await Queue(app, OrderMessages.RoutingQueue).SendMessageAsync($$"""{"orderId":"{{orderId}}","version":1,"receivedAt":"2000-01-01T00:00:00+00:00"}""");
 
         // Only a decoded body yields the order id; base64 text handed to the handler would fail to parse.
         await Eventually.True(
-            () => Task.FromResult(logs.Entries.Any(e => e.Message.Contains($"Order {orderId} has no shipment", StringComparison.Ordinal))),
-            "the billing function to read the order id");
+            () => Task.FromResult(logs.Entries.Any(e => e.Message.Contains($"Order {orderId} was never written by intake", StringComparison.Ordinal))),
+            "the routing function to read the order id");
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
-        Assert.Equal(0, await Queue(app, RecordUsageMessage.Queue + "-poison").ApproximateCountAsync());
+        Assert.Equal(0, await Queue(app, OrderMessages.RoutingQueue + "-poison").ApproximateCountAsync());
     }
 
     [Fact]
@@ -43,20 +44,20 @@ public sealed class QueueTriggerTests(AzuriteFixture azurite)
         _ = app.Server;
         const string body = "not json ✗";
 
-        await Queue(app, RecordUsageMessage.Queue).SendMessageAsync(body);
+        await Queue(app, OrderMessages.RoutingQueue).SendMessageAsync(body);
 
-        var poison = Queue(app, RecordUsageMessage.Queue + "-poison");
+        var poison = Queue(app, OrderMessages.RoutingQueue + "-poison");
         var poisoned = await Eventually.Get(
             async () => (await poison.ReceiveMessagesAsync(1)).Value.SingleOrDefault(),
             "the message to reach the poison queue",
             TimeSpan.FromSeconds(60));
         Assert.Equal(body, poisoned.Body.ToString());
         var attempts = logs.Entries
-            .Where(e => e.Message.StartsWith("Function RecordUsage failed on attempt", StringComparison.Ordinal))
+            .Where(e => e.Message.StartsWith("Function RouteOrder failed on attempt", StringComparison.Ordinal))
             .Select(e => e.Message)
             .ToList();
-        Assert.Equal(Enumerable.Range(1, MaxDequeueCount).Select(n => $"Function RecordUsage failed on attempt {n} of {MaxDequeueCount}"), attempts);
-        Assert.Equal(0, await Queue(app, RecordUsageMessage.Queue).ApproximateCountAsync());
+        Assert.Equal(Enumerable.Range(1, MaxDequeueCount).Select(n => $"Function RouteOrder failed on attempt {n} of {MaxDequeueCount}"), attempts);
+        Assert.Equal(0, await Queue(app, OrderMessages.RoutingQueue).ApproximateCountAsync());
     }
 
     private static QueueClient Queue(TestApp app, string baseName) =>

@@ -12,7 +12,7 @@ namespace ThreePL.Functions.Tests.Infrastructure;
 /// status is one of its responses, the content type one that response declares, and a JSON body is valid against
 /// the declared schema. The schema check covers the JSON Schema subset the document uses (type, enum, required,
 /// properties, additionalProperties, items, allOf, oneOf, $ref, string/number/array bounds, pattern, date-time).
-/// Paths outside the document are the catch-all's: only a 404 or 405 problem may answer them.
+/// A path or method outside the document matches no function: only the host's bare 404 may answer it.
 /// </summary>
 public sealed partial class ApiContract
 {
@@ -56,10 +56,9 @@ public sealed partial class ApiContract
         var operation = match.Item?[method.ToLowerInvariant()]?.AsObject();
         if (operation is null)
         {
-            // The catch-all (UnknownRoute) answers what the document does not describe: 404 or 405 problems, after the
-            // same authentication as every /v1 operation (401); the host answers 404 outside /v1.
-            return status is 401 or 404 or 405 && (mediaType is null || mediaType == "application/problem+json") ? CheckProblem(body, mediaType)
-                : [$"{method} {path} is not an operation of the document, and it answered {status} {mediaType}."];
+            // No function has this path and method: the host's own answer, a 404 without a body (in both hosts).
+            return status == 404 && body.Length == 0 ? []
+                : [$"{method} {path} is not an operation of the document, and it answered {status} {mediaType}: {Excerpt(body)}"];
         }
         var name = $"{method} {match.Template} ({operation["operationId"]})";
         var responses = operation["responses"]!.AsObject();

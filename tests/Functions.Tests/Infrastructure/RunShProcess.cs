@@ -121,9 +121,11 @@ public sealed partial class RunShProcess : IDisposable
     }
 
     /// <summary>SIGTERM to run.sh's whole process group; waits until run.sh and every Azurite service have exited.</summary>
-    public async Task TerminateGroupAsync(TimeSpan timeout)
+    /// <returns>When the signal was sent (a <see cref="Stopwatch"/> timestamp).</returns>
+    public async Task<long> TerminateGroupAsync(TimeSpan timeout)
     {
         var azurite = AzuriteGroup ?? throw new InvalidOperationException("run.sh has not started Azurite.");
+        var signalled = Stopwatch.GetTimestamp();
         if (kill(-_process.Id, SigTerm) != 0)
         {
             throw new InvalidOperationException($"kill -TERM -{_process.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
@@ -137,6 +139,7 @@ public sealed partial class RunShProcess : IDisposable
             }
             await Task.Delay(100);
         }
+        return signalled;
     }
 
     public bool GroupIsAlive(int negativeGroupId) => kill(negativeGroupId, 0) == 0;

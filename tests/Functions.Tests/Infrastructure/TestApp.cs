@@ -73,7 +73,8 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
     /// </summary>
     public static Action<IServiceCollection> DiesAfterEachCommit(TimeSpan safetyNetDelay, Action<IServiceCollection>? more = null) => services =>
     {
-        services.AddSingleton(new ThreePL.Functions.Messaging.OutboxOptions { SafetyNetDelay = safetyNetDelay, RelayInline = false });
+        services.AddSingleton(new ThreePL.Functions.Messaging.OutboxOptions { SafetyNetDelay = safetyNetDelay });
+        services.AddSingleton<ThreePL.Functions.Messaging.AfterCommit, DiesAfterCommit>();
         more?.Invoke(services);
     };
 

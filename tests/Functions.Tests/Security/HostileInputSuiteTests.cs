@@ -37,6 +37,10 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
     /// <summary>Free-text filters: a hostile value is a valid (if odd) search that simply matches nothing.</summary>
     private static readonly HashSet<string> FreeTextQueries = ["sku"];
 
+    /// <summary>Whether the path sent still has as many segments as the operation's template (the label starts "METHOD /template").</summary>
+    private static bool SameShape(string sentPath, string label) =>
+        sentPath.Trim('/').Split('/').Length == label.Split(' ')[1].Trim('/').Split('/').Length;
+
     [Fact]
     public async Task Hundreds_of_hostile_requests_get_4xx_problems_and_change_nothing()
     {
@@ -88,6 +92,12 @@ public sealed class HostileInputSuiteTests(AzuriteFixture azurite)
             var body = await response.Content.ReadAsStringAsync();
             var status = (int)response.StatusCode;
             if (allowEmptyOk && status == 200 && body.Contains("\"items\":[]", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            // An id of ".." is a dot-segment: the client removes it with the segment before it, so the request reaches
+            // no function at all and the host answers its own bare 404 (there is no catch-all function, README).
+            if (status == 404 && body.Length == 0 && !SameShape(response.RequestMessage!.RequestUri!.AbsolutePath, label))
             {
                 continue;
             }
