@@ -178,7 +178,7 @@ public sealed class ConnectPagesTests(AzuriteFixture azurite) : IDisposable
         using var browser = _app.CreateClient();
         var page = await (await browser.GetAsync(mail.ConnectLink)).Content.ReadAsStringAsync();
         Assert.DoesNotContain("Nick-7Q", page, StringComparison.Ordinal);
-        Assert.Contains($"id=\"name\" name=\"name\" type=\"text\" maxlength=\"200\" autocomplete=\"organization\" value=\"{invitee}\"", page, StringComparison.Ordinal);
+        Assert.Contains($"id=\"name\" name=\"name\" type=\"text\" maxlength=\"{ThreePL.Functions.ConnectPages.ConnectPage.MaxNameLength}\" autocomplete=\"organization\" value=\"{invitee}\"", page, StringComparison.Ordinal);
 
         var approved = await (await browser.PostAsync(mail.ConnectLink, Form(("decision", "approve"), ("understood", "on"), ("name", "")))).Content.ReadAsStringAsync();
         var key = System.Text.RegularExpressions.Regex.Match(approved, "value=\"(tpl_[^\"]+)\"").Groups[1].Value;
