@@ -31,6 +31,9 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
 {
     public static readonly string[] OrderBands = ["0-100", "100-500", "500-2000", "2000-10000", "10000+"];
     public static readonly string[] KnownPriorities = ["speed", "cost", "quality", "sustainability"];
+    public const int ContactNameMaxLength = 100;
+    public const int CompanyNameMaxLength = 200;
+    public const int ShopUrlMaxLength = 2048;
 
     public async Task<Results<Created<OnboardBrandResponse>, ProblemHttpResult>> HandleAsync(Caller caller, OnboardBrandRequest request, CancellationToken cancellationToken)
     {
@@ -39,25 +42,25 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
             return Problems.Forbidden("threepl_only", "Only a 3PL account onboards brands.");
         }
         var errors = new FieldErrors();
-        var contactName = errors.Text("contact.name", request.Contact?.Name, 100);
+        var contactName = errors.Text("contact.name", request.Contact?.Name, ContactNameMaxLength);
         if (!EmailAddress.TryParse(request.Contact?.Email, out var email))
         {
             errors.Add("contact.email", "Must be a valid e-mail address.");
         }
-        var phone = errors.Text("contact.phone", request.Contact?.Phone, 32, required: false);
-        var companyName = errors.Text("company.name", request.Company?.Name, 200);
-        var shopUrl = errors.Text("company.shopUrl", request.Company?.ShopUrl, 2048);
+        var phone = errors.Text("contact.phone", request.Contact?.Phone, Address.PhoneMaxLength, required: false);
+        var companyName = errors.Text("company.name", request.Company?.Name, CompanyNameMaxLength);
+        var shopUrl = errors.Text("company.shopUrl", request.Company?.ShopUrl, ShopUrlMaxLength);
         if (shopUrl is { Length: > 0 } && (!Uri.TryCreate(shopUrl, UriKind.Absolute, out var shop) || (shop.Scheme != Uri.UriSchemeHttps && shop.Scheme != Uri.UriSchemeHttp)))
         {
             errors.Add("company.shopUrl", "Must be an absolute http(s) URL.");
         }
-        var warehouseName = errors.Text("warehouse.name", request.Warehouse?.Name, 100);
+        var warehouseName = errors.Text("warehouse.name", request.Warehouse?.Name, Address.NameMaxLength);
         var address = request.Warehouse?.Address;
-        errors.Text("warehouse.address.line1", address?.Line1, 200);
-        errors.Text("warehouse.address.line2", address?.Line2, 200, required: false);
-        errors.Text("warehouse.address.city", address?.City, 100);
-        errors.Text("warehouse.address.postalCode", address?.PostalCode, 20);
-        errors.Text("warehouse.address.region", address?.Region, 100, required: false);
+        errors.Text("warehouse.address.line1", address?.Line1, Address.LineMaxLength);
+        errors.Text("warehouse.address.line2", address?.Line2, Address.LineMaxLength, required: false);
+        errors.Text("warehouse.address.city", address?.City, Address.CityMaxLength);
+        errors.Text("warehouse.address.postalCode", address?.PostalCode, Address.PostalCodeMaxLength);
+        errors.Text("warehouse.address.region", address?.Region, Address.RegionMaxLength, required: false);
         if (address?.CountryCode is not { } country || !CountryCodes.IsAssigned(country.ToUpperInvariant()))
         {
             errors.Add("warehouse.address.countryCode", "Must be an ISO 3166-1 alpha-2 country code.");

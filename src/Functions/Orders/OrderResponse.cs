@@ -12,7 +12,11 @@ public sealed record ShipmentResponse(string Id, string Carrier, string Service,
 public sealed record OrderLineResponse(string Sku, int Quantity, string? Name, int QuantityShipped);
 
 /// <summary><c>status</c> is <c>pending</c> until the 3PL accepts (explicitly, or by starting or shipping), then <c>accepted</c>.</summary>
-public sealed record FulfillmentRequestResponse(string Status, DateTimeOffset RequestedAt, DateTimeOffset? AcceptedAt, DateTimeOffset? OverdueAt);
+public sealed record FulfillmentRequestResponse(string Status, DateTimeOffset RequestedAt, DateTimeOffset? AcceptedAt, DateTimeOffset? OverdueAt)
+{
+    public const string Pending = "pending";
+    public const string Accepted = "accepted";
+}
 
 public sealed record HoldResponse(string Id, string Reason, string? Note, string PlacedBy, DateTimeOffset PlacedAt)
 {
@@ -91,7 +95,7 @@ public sealed record OrderResponse(
         order.ShipTo,
         order.ShippingService,
         order.Notes,
-        order.Request is { } r ? new FulfillmentRequestResponse(r.IsAccepted ? "accepted" : "pending", r.RequestedAt, r.AcceptedAt, r.OverdueAt) : null,
+        order.Request is { } r ? new FulfillmentRequestResponse(r.IsAccepted ? FulfillmentRequestResponse.Accepted : FulfillmentRequestResponse.Pending, r.RequestedAt, r.AcceptedAt, r.OverdueAt) : null,
         order.Shipment is { } s ? ShipmentResponse.For(s) : null,
         order.Shipments.Select(ShipmentResponse.For).ToArray(),
         order.Holds.Select(HoldResponse.For).ToArray(),
