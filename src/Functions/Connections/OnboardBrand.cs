@@ -27,7 +27,7 @@ public sealed record OnboardBrandResponse(ConnectionResponse Connection, string 
 /// activated and a pending connection, and hand back the login link to share. The brand opens it, approves
 /// (which activates the account and shows its first API key once), and the connection is active.
 /// </summary>
-public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitations, ConnectTokens tokens, ConnectionOptions options, TimeProvider time)
+public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitations, ConnectTokens tokens, UnconnectableInvitee unconnectable, ConnectionOptions options, TimeProvider time)
 {
     public static readonly string[] OrderBands = ["0-100", "100-500", "500-2000", "2000-10000", "10000+"];
     public static readonly string[] KnownPriorities = ["speed", "cost", "quality", "sustainability"];
@@ -89,17 +89,22 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
         }, EventEnvelope.Json);
         var now = time.GetUtcNow();
         var brand = new Account(AccountId.New(), AccountKind.Merchant, companyName!, email, Activated: false, now) { Profile = profile };
+        var invitee = brand.Id;
         if (!await accounts.TryCreateAsync(brand, null, cancellationToken).ConfigureAwait(false))
         {
-            return Problems.Conflict("account_email_taken", $"An account with the e-mail '{email}' already exists; invite it with POST /v1/connections instead.");
+            // The address has an account: the answer must not say so. The account is invited as it is (nothing the 3PL
+            // typed reaches it), or, when it cannot be the counterpart, a stand-in is (UnconnectableInvitee); its owner
+            // learns which from the e-mail the invitation sends.
+            var existing = await accounts.FindByEmailAsync(email, cancellationToken).ConfigureAwait(false);
+            invitee = existing is { Kind: AccountKind.Merchant } ? existing.Id : unconnectable.StandIn(caller.AccountId, email);
         }
-        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, brand.Id, Party.ThreePl, email.Value, clientName: companyName, companyName: null, now, options.InvitationTtl, options.InvitationReminderAfter);
+        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, invitee, Party.ThreePl, email.Value, clientName: companyName, companyName: null, now, options.InvitationTtl, options.InvitationReminderAfter);
         var (stored, conflict) = await invitations.CreateAsync(connection, invited, ConnectionAccess.Actor(caller), cancellationToken).ConfigureAwait(false);
         if (conflict is not null)
         {
             return InviteConnection.ConflictProblem(conflict);
         }
-        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), brand.Id.Value, options.ConnectLink(tokens.CreateShared(connection.Id)));
+        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), invitee.Value, options.ConnectLink(tokens.CreateShared(connection.Id)));
         return TypedResults.Created($"/v1/connections/{connection.Id}", response);
     }
 }
