@@ -17,6 +17,11 @@ public sealed class OrderEventView : IEventView
         {
             return null;
         }
+        if (!envelope.Data.TryGetProperty("rejections", out var rejections) || rejections.ValueKind != JsonValueKind.Array || rejections.GetArrayLength() == 0)
+        {
+            // Nothing a connection could be kept from (most events): every recipient gets the data as it is, unparsed.
+            return envelope.Data;
+        }
         var full = envelope.Data.Deserialize<OrderResponse>(EventEnvelope.Json)
             ?? throw new JsonException($"Event {envelope.Id} carries no order.");
         if (recipient.Value == full.MerchantAccountId && !confinedToConnection)
