@@ -155,6 +155,8 @@ public static class AppSetup
         services.AddSingleton<UsageStore>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<IEventSubscriber, BillShipments>();
+        services.AddSingleton<IEventView, OrderEventView>();
+        services.AddSingleton<EventViews>();
         services.AddSingleton<GetUsage>();
         services.AddSingleton<SupportTicketStore>();
         services.AddSingleton<SupportTicketAccess>();

@@ -130,14 +130,14 @@ public sealed class OrderDraft
 
     private static Address ValidateAddress(FieldErrors errors, string path, Address address)
     {
-        Text.Required(errors, path + ".name", address.Name, 100);
-        Text.Required(errors, path + ".line1", address.Line1, 200);
-        Text.Optional(errors, path + ".line2", address.Line2, 200);
-        Text.Required(errors, path + ".city", address.City, 100);
-        Text.Required(errors, path + ".postalCode", address.PostalCode, 20);
-        Text.Optional(errors, path + ".region", address.Region, 100);
-        Text.Optional(errors, path + ".phone", address.Phone, 32);
-        Text.Optional(errors, path + ".email", address.Email, 254);
+        Text.Required(errors, path + ".name", address.Name, Address.NameMaxLength);
+        Text.Required(errors, path + ".line1", address.Line1, Address.LineMaxLength);
+        Text.Optional(errors, path + ".line2", address.Line2, Address.LineMaxLength);
+        Text.Required(errors, path + ".city", address.City, Address.CityMaxLength);
+        Text.Required(errors, path + ".postalCode", address.PostalCode, Address.PostalCodeMaxLength);
+        Text.Optional(errors, path + ".region", address.Region, Address.RegionMaxLength);
+        Text.Optional(errors, path + ".phone", address.Phone, Address.PhoneMaxLength);
+        Text.Optional(errors, path + ".email", address.Email, Accounts.EmailAddress.MaxLength);
         if (address.Email is { Length: > 0 } email && !LooksLikeEmail(email))
         {
             errors.Add(path + ".email", "Must be an e-mail address.");

@@ -28,7 +28,26 @@ public sealed record Address(
     string? Region,
     string CountryCode,
     string? Phone,
-    string? Email);
+    string? Email)
+{
+    /// <summary>Most characters of <see cref="Name"/> (and of other names of a person or a place, such as a brand's warehouse).</summary>
+    public const int NameMaxLength = 100;
+
+    /// <summary>Most characters of <see cref="Line1"/> and <see cref="Line2"/>.</summary>
+    public const int LineMaxLength = 200;
+
+    /// <summary>Most characters of <see cref="City"/>.</summary>
+    public const int CityMaxLength = 100;
+
+    /// <summary>Most characters of <see cref="PostalCode"/>.</summary>
+    public const int PostalCodeMaxLength = 20;
+
+    /// <summary>Most characters of <see cref="Region"/>.</summary>
+    public const int RegionMaxLength = 100;
+
+    /// <summary>Most characters of <see cref="Phone"/>.</summary>
+    public const int PhoneMaxLength = 32;
+}
 
 /// <summary>One parcel of an order: an order ships in one or several of them.</summary>
 /// <param name="Id">The shipment's id (<c>shp_…</c>); billing records one usage line per id.</param>

@@ -150,6 +150,13 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
         var connection = stored.Connection;
         var inviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false);
         var invitee = await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false);
+        if (invitee is null && kind == LinkKind.Shared && inviter is not null && EmailAddress.TryParse(connection.InviteeEmail, out var address))
+        {
+            // A stand-in invitee from brand onboarding (UnconnectableInvitee): its shared link's page answers as for any
+            // brand, and its one action mails the address why nothing can connect. Its mailed link is never sent.
+            var kindOfInvitee = inviter.Kind == AccountKind.ThreePl ? AccountKind.Merchant : AccountKind.ThreePl;
+            invitee = new Account(connection.AccountOf(connection.Invitee), kindOfInvitee, address.Value[..address.Value.IndexOf('@')], address, Activated: false, connection.CreatedAt);
+        }
         return inviter is null || invitee is null ? null : new PageContext(stored, inviter, invitee, kind);
     }
 
@@ -171,8 +178,11 @@ public sealed class ConnectPage(ConnectionStore connections, AccountStore accoun
     {
         public bool NeedsActivationAfterApproval => Stored.Connection.Status == ConnectionStatus.Active && !Invitee.Activated;
 
-        /// <summary>A shared link only helps a brand that has not taken its account over, on an open invitation.</summary>
-        public bool SharedLinkStillUseful => Stored.Connection.Status == ConnectionStatus.Pending && !Invitee.Activated;
+        /// <summary>
+        /// A shared link helps while the invitation is open. It answers alike whether the address had an account before
+        /// (brand onboarding of an existing merchant) or not, so the 3PL holding it learns nothing from it.
+        /// </summary>
+        public bool SharedLinkStillUseful => Stored.Connection.Status == ConnectionStatus.Pending;
     }
 
     private sealed class HtmlResult(string html, int status) : IResult

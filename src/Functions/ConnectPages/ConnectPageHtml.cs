@@ -46,7 +46,9 @@ public static class ConnectPageHtml
             body.Append("<fieldset><legend>Your account</legend>")
                 .Append("<p>You do not have an account yet. Approving creates it and shows your first API key once.</p>")
                 .Append("<label for=\"name\">Company or display name</label>")
-                .Append("<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"200\" autocomplete=\"organization\" value=\"")
+                .Append("<input id=\"name\" name=\"name\" type=\"text\" maxlength=\"")
+                .Append(ConnectPage.MaxNameLength.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Append("\" autocomplete=\"organization\" value=\"")
                 .Append(E(invitation.SuggestedName ?? "")).Append("\"></fieldset>");
         }
         body.Append("<p class=\"check\"><input type=\"checkbox\" id=\"understood\" name=\"understood\" value=\"on\" required")

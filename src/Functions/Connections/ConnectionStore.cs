@@ -106,6 +106,15 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
         throw new InvalidOperationException("The pair claim kept changing; giving up.");
     }
 
+    /// <summary>The connection that last claimed the pair (open or not), or null when the pair was never claimed.</summary>
+    public async Task<StoredConnection?> GetPairHolderAsync(AccountId threePl, AccountId merchant, CancellationToken cancellationToken)
+    {
+        var claim = await Table.FindAsync(PairPartition(threePl, merchant), "pair", cancellationToken).ConfigureAwait(false);
+        return claim?.GetString("ConnectionId") is { } holder && ConnectionId.TryParse(holder, out var id)
+            ? await GetAsync(id, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
     /// <summary>Membership rows for both parties; idempotent, written before the connection itself.</summary>
     public async Task AddMembershipAsync(Connection connection, CancellationToken cancellationToken)
     {

@@ -55,6 +55,7 @@ public sealed class InviteConnection(
         var counterpartKind = caller.Kind == AccountKind.ThreePl ? AccountKind.Merchant : AccountKind.ThreePl;
         var counterpart = request.AccountId is not null
             ? await accounts.GetAsync(accountId, cancellationToken).ConfigureAwait(false)
+                ?? await StandInAsync(caller, accountId, counterpartKind, cancellationToken).ConfigureAwait(false)
             : await FindOrCreateInviteeAsync(email, counterpartKind, cancellationToken).ConfigureAwait(false);
         if (counterpart is null)
         {
@@ -109,6 +110,21 @@ public sealed class InviteConnection(
     public static ProblemHttpResult ConflictProblem(ClaimConflict conflict) => conflict.Status == ConnectionStatus.Pending
         ? Problems.Conflict("connection_already_pending", "An invitation between these accounts is already pending.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value })
         : Problems.Conflict("connection_already_active", "These accounts are already connected.", new Dictionary<string, object?> { ["connectionId"] = conflict.HolderId.Value });
+
+    /// <summary>
+    /// The stand-in invitee <paramref name="id"/> as the inviter knows it from an earlier invitation by e-mail: an
+    /// account of the kind it invited, not yet activated, at that address. Inviting it by id then answers as for a real
+    /// invitee (409 while an invitation is pending, 201 after a cancel), instead of "No such account.". It is recognised
+    /// by the pair's last invitation, whose address must give the same stand-in; null for any other id.
+    /// </summary>
+    private async Task<Account?> StandInAsync(Caller caller, AccountId id, AccountKind kind, CancellationToken cancellationToken)
+    {
+        var (threePl, merchant) = caller.Kind == AccountKind.ThreePl ? (caller.AccountId, id) : (id, caller.AccountId);
+        var holder = await store.GetPairHolderAsync(threePl, merchant, cancellationToken).ConfigureAwait(false);
+        return holder?.Connection.InviteeEmail is { } address && EmailAddress.TryParse(address, out var email) && unconnectable.StandIn(caller.AccountId, email) == id
+            ? new Account(id, kind, email.Value[..email.Value.IndexOf('@')], email, Activated: false, holder.Connection.CreatedAt)
+            : null;
+    }
 
     /// <summary>
     /// The account behind an invited address, created not yet activated when there is none. It is named after the

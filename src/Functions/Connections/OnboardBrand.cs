@@ -27,10 +27,13 @@ public sealed record OnboardBrandResponse(ConnectionResponse Connection, string 
 /// activated and a pending connection, and hand back the login link to share. The brand opens it, approves
 /// (which activates the account and shows its first API key once), and the connection is active.
 /// </summary>
-public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitations, ConnectTokens tokens, ConnectionOptions options, TimeProvider time)
+public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitations, ConnectTokens tokens, UnconnectableInvitee unconnectable, ConnectionOptions options, TimeProvider time)
 {
     public static readonly string[] OrderBands = ["0-100", "100-500", "500-2000", "2000-10000", "10000+"];
     public static readonly string[] KnownPriorities = ["speed", "cost", "quality", "sustainability"];
+    public const int ContactNameMaxLength = 100;
+    public const int CompanyNameMaxLength = 200;
+    public const int ShopUrlMaxLength = 2048;
 
     public async Task<Results<Created<OnboardBrandResponse>, ProblemHttpResult>> HandleAsync(Caller caller, OnboardBrandRequest request, CancellationToken cancellationToken)
     {
@@ -39,25 +42,25 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
             return Problems.Forbidden("threepl_only", "Only a 3PL account onboards brands.");
         }
         var errors = new FieldErrors();
-        var contactName = errors.Text("contact.name", request.Contact?.Name, 100);
+        var contactName = errors.Text("contact.name", request.Contact?.Name, ContactNameMaxLength);
         if (!EmailAddress.TryParse(request.Contact?.Email, out var email))
         {
             errors.Add("contact.email", "Must be a valid e-mail address.");
         }
-        var phone = errors.Text("contact.phone", request.Contact?.Phone, 32, required: false);
-        var companyName = errors.Text("company.name", request.Company?.Name, 200);
-        var shopUrl = errors.Text("company.shopUrl", request.Company?.ShopUrl, 2048);
+        var phone = errors.Text("contact.phone", request.Contact?.Phone, Address.PhoneMaxLength, required: false);
+        var companyName = errors.Text("company.name", request.Company?.Name, CompanyNameMaxLength);
+        var shopUrl = errors.Text("company.shopUrl", request.Company?.ShopUrl, ShopUrlMaxLength);
         if (shopUrl is { Length: > 0 } && (!Uri.TryCreate(shopUrl, UriKind.Absolute, out var shop) || (shop.Scheme != Uri.UriSchemeHttps && shop.Scheme != Uri.UriSchemeHttp)))
         {
             errors.Add("company.shopUrl", "Must be an absolute http(s) URL.");
         }
-        var warehouseName = errors.Text("warehouse.name", request.Warehouse?.Name, 100);
+        var warehouseName = errors.Text("warehouse.name", request.Warehouse?.Name, Address.NameMaxLength);
         var address = request.Warehouse?.Address;
-        errors.Text("warehouse.address.line1", address?.Line1, 200);
-        errors.Text("warehouse.address.line2", address?.Line2, 200, required: false);
-        errors.Text("warehouse.address.city", address?.City, 100);
-        errors.Text("warehouse.address.postalCode", address?.PostalCode, 20);
-        errors.Text("warehouse.address.region", address?.Region, 100, required: false);
+        errors.Text("warehouse.address.line1", address?.Line1, Address.LineMaxLength);
+        errors.Text("warehouse.address.line2", address?.Line2, Address.LineMaxLength, required: false);
+        errors.Text("warehouse.address.city", address?.City, Address.CityMaxLength);
+        errors.Text("warehouse.address.postalCode", address?.PostalCode, Address.PostalCodeMaxLength);
+        errors.Text("warehouse.address.region", address?.Region, Address.RegionMaxLength, required: false);
         if (address?.CountryCode is not { } country || !CountryCodes.IsAssigned(country.ToUpperInvariant()))
         {
             errors.Add("warehouse.address.countryCode", "Must be an ISO 3166-1 alpha-2 country code.");
@@ -86,17 +89,22 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
         }, EventEnvelope.Json);
         var now = time.GetUtcNow();
         var brand = new Account(AccountId.New(), AccountKind.Merchant, companyName!, email, Activated: false, now) { Profile = profile };
+        var invitee = brand.Id;
         if (!await accounts.TryCreateAsync(brand, null, cancellationToken).ConfigureAwait(false))
         {
-            return Problems.Conflict("account_email_taken", $"An account with the e-mail '{email}' already exists; invite it with POST /v1/connections instead.");
+            // The address has an account: the answer must not say so. The account is invited as it is (nothing the 3PL
+            // typed reaches it), or, when it cannot be the counterpart, a stand-in is (UnconnectableInvitee); its owner
+            // learns which from the e-mail the invitation sends.
+            var existing = await accounts.FindByEmailAsync(email, cancellationToken).ConfigureAwait(false);
+            invitee = existing is { Kind: AccountKind.Merchant } ? existing.Id : unconnectable.StandIn(caller.AccountId, email);
         }
-        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, brand.Id, Party.ThreePl, email.Value, clientName: companyName, companyName: null, now, options.InvitationTtl, options.InvitationReminderAfter);
+        var (connection, invited) = Connection.Invite(ConnectionId.New(), caller.AccountId, invitee, Party.ThreePl, email.Value, clientName: companyName, companyName: null, now, options.InvitationTtl, options.InvitationReminderAfter);
         var (stored, conflict) = await invitations.CreateAsync(connection, invited, ConnectionAccess.Actor(caller), cancellationToken).ConfigureAwait(false);
         if (conflict is not null)
         {
             return InviteConnection.ConflictProblem(conflict);
         }
-        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), brand.Id.Value, options.ConnectLink(tokens.CreateShared(connection.Id)));
+        var response = new OnboardBrandResponse(ConnectionResponse.For(stored!, caller.AccountId), invitee.Value, options.ConnectLink(tokens.CreateShared(connection.Id)));
         return TypedResults.Created($"/v1/connections/{connection.Id}", response);
     }
 }

@@ -35,8 +35,15 @@ public sealed class ConnectionMailer(AccountStore accounts, InvitationEmails tem
     /// <returns>False when one went out this hour already.</returns>
     public async Task<bool> SendConfirmationAsync(Connection connection, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
         var id = $"act_{connection.Id.Value}_{now:yyyyMMddHH}";
+        if (await accounts.GetAsync(connection.AccountOf(connection.Invitee), cancellationToken).ConfigureAwait(false) is null && connection.InviteeEmail is { } address)
+        {
+            // A stand-in invitee (brand onboarding of an address that cannot connect): the address hears why, not a link.
+            var standInInviter = await accounts.GetAsync(connection.AccountOf(connection.InvitedBy), cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Connection {connection.Id} names an inviter that does not exist.");
+            return await SendOnceAsync(templates.CannotConnect(id, address, standInInviter), cancellationToken).ConfigureAwait(false);
+        }
+        var (inviter, invitee) = await PartiesAsync(connection, cancellationToken).ConfigureAwait(false);
         return await SendOnceAsync(templates.Invitation(id, connection, inviter, invitee, reminder: false), cancellationToken).ConfigureAwait(false);
     }
 

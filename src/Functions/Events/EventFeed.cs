@@ -18,7 +18,7 @@ public sealed record EventResponse(string Id, string Type, DateTimeOffset Create
 /// (<see cref="PartitionWriter"/>): at most one write per event per account. Recorded before the webhook fan-out, so
 /// an event a webhook delivered is in the feed.
 /// </summary>
-public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, ReconciliationOptions options, TimeProvider time)
+public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, EventViews views, ReconciliationOptions options, TimeProvider time)
 {
     public const string TableName = "events";
     private const string AccountPrefix = "t|";
@@ -56,14 +56,18 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
 
     private Task WriteAsync(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime, CancellationToken cancellationToken)
     {
-        var keys = new List<string> { TimeKeyedFeed.RowKey(AccountPrefix, keyTime, envelope.Id) };
+        // The connection's row is what a key scoped to it reads, so it holds the data as that connection sees it.
+        var keys = new List<(string Key, JsonElement Data)>
+        {
+            (TimeKeyedFeed.RowKey(AccountPrefix, keyTime, envelope.Id), views.DataFor(envelope, account, confinedToConnection: false)),
+        };
         if (envelope.ConnectionId is { } connectionId)
         {
-            keys.Add(TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id));
+            keys.Add((TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id), views.DataFor(envelope, account, confinedToConnection: true)));
         }
-        var data = envelope.Data.GetRawText();
-        return writer.UpsertAsync(Table, keys.Select(key =>
+        return writer.UpsertAsync(Table, keys.Select(entry =>
         {
+            var (key, data) = entry;
             var row = new TableEntity(Partition(account), key)
             {
                 ["EventId"] = envelope.Id,
@@ -71,7 +75,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
                 ["CreatedAt"] = envelope.CreatedAt,
                 ["ConnectionId"] = envelope.ConnectionId,
             };
-            LongText.Write(row, "Data", data);
+            LongText.Write(row, "Data", data.GetRawText());
             return row;
         }).ToList(), cancellationToken);
     }

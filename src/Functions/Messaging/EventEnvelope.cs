@@ -4,8 +4,9 @@ namespace ThreePL.Functions.Messaging;
 
 /// <summary>
 /// An event on the internal <c>events</c> queue: what happened, to which connection or order, and which
-/// accounts it concerns. <see cref="Data"/> is the public representation, so a webhook built from it has
-/// "the same content as the regular" resource by construction.
+/// accounts it concerns. <see cref="Data"/> is the public representation as its owner sees it, so a webhook built
+/// from it has "the same content as the regular" resource by construction; <see cref="EventViews"/> narrows it for a
+/// recipient that sees less (a 3PL, a key scoped to a connection).
 /// </summary>
 public sealed record EventEnvelope(
     string Id,

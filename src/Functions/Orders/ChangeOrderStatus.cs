@@ -41,7 +41,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         bool grows = false)
     {
         var result = await RunAsync(caller, id, party, (_, o, now) => transition(o, now), validate, grows, cancellationToken).ConfigureAwait(false);
-        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
+        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!, result.Viewer));
     }
 
     public Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ShipAsync(Caller caller, string id, ShipOrderRequest request, CancellationToken cancellationToken)
@@ -96,14 +96,14 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
     public async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ReleaseHoldAsync(Caller caller, string id, string holdId, CancellationToken cancellationToken)
     {
         var result = await RunAsync(caller, id, null, (party, order, now) => order.ReleaseHold(holdId, party, now), null, false, cancellationToken).ConfigureAwait(false);
-        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!));
+        return result.Problem is { } problem ? problem : TypedResults.Ok(OrderResponse.For(result.Order!, result.Viewer));
     }
 
     private static Dictionary<string, string[]> ReasonError(IEnumerable<string> reasons) =>
         new() { ["reason"] = ["Must be one of: " + string.Join(", ", reasons) + "."] };
 
     /// <summary>Access is checked before input, so an outsider learns nothing from a validation answer.</summary>
-    private async Task<(Order? Order, Party Party, ProblemHttpResult? Problem)> RunAsync(
+    private async Task<(Order? Order, Party Party, OrderViewer Viewer, ProblemHttpResult? Problem)> RunAsync(
         Caller caller,
         string id,
         Party? party,
@@ -115,16 +115,16 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         var found = await access.FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
         if (found is not { } f)
         {
-            return (null, default, Problems.NotFound("order"));
+            return (null, default, default, Problems.NotFound("order"));
         }
         if (party is { } required && f.Party != required)
         {
-            return (null, f.Party, OrderAccess.WrongParty(required));
+            return (null, f.Party, default, OrderAccess.WrongParty(required));
         }
         var permission = f.Party == Party.Merchant ? "orders:write" : "shipments:write";
         if (party is null && !caller.Permissions.Allows(permission))
         {
-            return (null, f.Party, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
+            return (null, f.Party, default, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
         }
         IReadOnlyDictionary<string, string[]>? invalid = null;
         var result = await commands.TransitionAsync(f.Order.Order.Id, (order, now) =>
@@ -150,15 +150,15 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         }, cancellationToken, alreadyRead: f.Order).ConfigureAwait(false);
         if (result.NotFound)
         {
-            return (null, f.Party, Problems.NotFound("order"));
+            return (null, f.Party, default, Problems.NotFound("order"));
         }
         if (result.Error is { } error)
         {
-            return (null, f.Party, error.Code == OrderErrors.ValidationFailed && invalid is not null
+            return (null, f.Party, default, error.Code == OrderErrors.ValidationFailed && invalid is not null
                 ? Problems.Validation(invalid)
                 : OrderAccess.Problem(error, result.Order!.Order));
         }
-        return (result.Order!.Order, f.Party, null);
+        return (result.Order!.Order, f.Party, OrderViewer.Of(caller, f.Order.Order), null);
     }
 }
 

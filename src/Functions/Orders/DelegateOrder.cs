@@ -31,6 +31,6 @@ public sealed class DelegateOrder(OrderAccess access, OrderRouter router)
         {
             return OrderAccess.Problem(error, result.Order?.Order ?? f.Order.Order);
         }
-        return result.NotFound ? Problems.NotFound("order") : TypedResults.Ok(OrderResponse.For(result.Order!.Order));
+        return result.NotFound ? Problems.NotFound("order") : TypedResults.Ok(OrderResponse.For(result.Order!.Order, OrderViewer.Of(caller, f.Order.Order)));
     }
 }

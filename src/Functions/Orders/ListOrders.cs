@@ -71,7 +71,7 @@ public sealed class ListOrders(OrderStore store, OrderChangeFeed changes)
         var orders = await Task.WhenAll(page.Items.Select(row => store.GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken))).ConfigureAwait(false);
         var visible = orders
             .Where(o => o is not null && IsListed(caller, o, wanted, connection))
-            .Select(o => OrderResponse.For(o!.Order))
+            .Select(o => OrderResponse.For(o!.Order, OrderViewer.Of(caller, o.Order)))
             .ToList();
         return TypedResults.Ok(new Page<OrderResponse>(visible, page.ContinuationToken));
     }

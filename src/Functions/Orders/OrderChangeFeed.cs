@@ -171,7 +171,7 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
             if (orders[i] is { } order && order.Order.Version == candidates[i].GetInt64("Version")
                 && ListOrders.IsListed(caller, order, status, connection) && seen.Add(order.Order.Id.Value))
             {
-                items.Add(OrderResponse.For(order.Order));
+                items.Add(OrderResponse.For(order.Order, OrderViewer.Of(caller, order.Order)));
             }
         }
         return new Http.Page<OrderResponse>(items, next);

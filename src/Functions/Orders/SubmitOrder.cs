@@ -46,11 +46,11 @@ public sealed class SubmitOrder(OrderCommands commands, OrderStore store, Intake
         if (await backpressure.RetryAfterAsync(cancellationToken).ConfigureAwait(false) is { } retryAfter)
         {
             return await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false) is { } existing
-                ? TypedResults.Ok(OrderResponse.For(existing.Order))
+                ? TypedResults.Ok(OrderResponse.For(existing.Order, OrderViewer.Of(caller, existing.Order)))
                 : Problems.Overloaded("Orders are waiting to be routed beyond the configured backlog; submit this order again after Retry-After seconds.", retryAfter);
         }
         var (stored, created) = await commands.CreateAsync(order, received, cancellationToken).ConfigureAwait(false);
-        var response = OrderResponse.For(stored.Order);
+        var response = OrderResponse.For(stored.Order, OrderViewer.Of(caller, stored.Order));
         return created ? TypedResults.Created($"/v1/orders/{order.Id}", response) : TypedResults.Ok(response);
     }
 }

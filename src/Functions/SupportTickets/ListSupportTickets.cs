@@ -13,7 +13,7 @@ public sealed class ListSupportTickets(SupportTicketAccess access, SupportTicket
             return Problems.NotFound("order");
         }
         var tickets = await store.ListAsync(found.Order.Order.Id, cancellationToken).ConfigureAwait(false);
-        var items = tickets.Where(t => SupportTicketAccess.Visible(t, found.Order, found.Party)).Select(SupportTicketResponse.For).ToList();
+        var items = tickets.Where(t => SupportTicketAccess.Visible(caller, t, found.Order, found.Party)).Select(SupportTicketResponse.For).ToList();
         return TypedResults.Ok(new Page<SupportTicketResponse>(items, null));
     }
 

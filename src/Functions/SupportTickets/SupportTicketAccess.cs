@@ -19,8 +19,9 @@ public sealed record SupportTicketResponse(
 
 /// <summary>
 /// Who sees and who writes carrier support tickets. Reading follows the order: whoever can see the order (the
-/// merchant; the 3PL while the order is delegated to its connection) sees its tickets, except that a 3PL sees only
-/// the tickets of its own delegation, never those of a connection the order was handed back from. Writing (open,
+/// merchant; the 3PL while the order is delegated to its connection) sees its tickets, except that a 3PL and any
+/// caller scoped to a connection see only the tickets of that connection, never those of a connection the order was
+/// handed back from (<see cref="Visible"/>). Writing (open,
 /// answer) needs the order to be delegated, to the ticket's connection for an answer, and the caller to be the
 /// side the order's settings snapshot names in <c>supportTickets</c>; the other side gets 403
 /// <c>support_tickets_handled_by_other_party</c>. A handed-back order has no snapshot, so nobody writes.
@@ -41,15 +42,20 @@ public sealed class SupportTicketAccess(OrderAccess orders, OrderStore orderStor
             return null;
         }
         var order = await orderStore.GetAsync(ticket.OrderId, cancellationToken).ConfigureAwait(false);
-        if (order is null || OrderAccess.PartyOf(caller, order) is not { } party || !Visible(ticket, order, party))
+        if (order is null || OrderAccess.PartyOf(caller, order) is not { } party || !Visible(caller, ticket, order, party))
         {
             return null;
         }
         return (ticket, order, party);
     }
 
-    public static bool Visible(SupportTicket ticket, StoredOrder order, Party party) =>
-        party == Party.Merchant || ticket.ConnectionId == order.Order.ConnectionId;
+    /// <summary>
+    /// The merchant's unscoped callers see every ticket of the order; a 3PL, a key scoped to a connection and a brand
+    /// token see only the tickets of the connection they act for, never those the merchant opened with another 3PL.
+    /// </summary>
+    public static bool Visible(Caller caller, SupportTicket ticket, StoredOrder order, Party party) =>
+        caller.Scope is { } scope ? ticket.ConnectionId == scope
+            : party == Party.Merchant || ticket.ConnectionId == order.Order.ConnectionId;
 
     /// <summary>Null when <paramref name="party"/> may write tickets on the order (of <paramref name="connection"/>, when given).</summary>
     public static ProblemHttpResult? CheckWriter(StoredOrder order, Party party, ConnectionId? connection = null)

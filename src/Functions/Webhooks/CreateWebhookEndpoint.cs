@@ -17,6 +17,7 @@ public sealed partial class CreateWebhookEndpoint(WebhookEndpointStore store, We
     public const int MaxEndpointsPerAccount = 20;
     public const int MaxUrlLength = 2048;
     public const int MaxFilters = 50;
+    public const int MaxDescriptionLength = 200;
 
     public async Task<Results<Created<WebhookEndpointResponse>, ProblemHttpResult>> HandleAsync(Caller caller, CreateWebhookEndpointRequest request, CancellationToken cancellationToken)
     {
@@ -45,7 +46,7 @@ public sealed partial class CreateWebhookEndpoint(WebhookEndpointStore store, We
                 errors.Add($"eventTypes[{i}]", "Must be an event type such as order.updated, or a wildcard such as order.*.");
             }
         }
-        var description = errors.Text("description", request.Description, 200, required: false);
+        var description = errors.Text("description", request.Description, MaxDescriptionLength, required: false);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

@@ -23,7 +23,7 @@ public sealed record WebhookPayload(string Id, string Type, DateTimeOffset Creat
 /// and may have died before asking. The price of sending first: a second publication of an event that is not a
 /// redelivery (a duplicate queue message) sends it again, with the same <c>webhook-id</c>, and stores nothing.
 /// </remarks>
-public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTargets targets, WebhookAttempts attempts, DeliveryQueue queue, WebhookOptions options, TimeProvider time)
+public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTargets targets, WebhookAttempts attempts, DeliveryQueue queue, EventViews views, WebhookOptions options, TimeProvider time)
 {
     public const string EndpointDisabledType = "webhook_endpoint.disabled";
 
@@ -34,13 +34,15 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             // This instance hears of the change here; the cache bound covers the others.
             targets.ForgetConnection(changed);
         }
-        var body = JsonSerializer.Serialize(new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, envelope.Data), EventEnvelope.Json);
-        var destinations = new List<(string Destination, AccountId Owner)>();
+        // Each destination gets the data as its owner may see it: the per-connection URL as that connection, an endpoint as its account.
+        string Body(AccountId owner, bool confinedToConnection) => JsonSerializer.Serialize(
+            new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, views.DataFor(envelope, owner, confinedToConnection)), EventEnvelope.Json);
+        var destinations = new List<(string Destination, AccountId Owner, string Body)>();
         if (envelope.Type.StartsWith("order.", StringComparison.Ordinal)
             && ConnectionId.TryParse(envelope.ConnectionId, out var connectionId)
             && await targets.ConnectionAsync(connectionId, cancellationToken).ConfigureAwait(false) is { WebhookUrl: not null } connection)
         {
-            destinations.Add((connectionId.Value, connection.ThreePlAccountId));
+            destinations.Add((connectionId.Value, connection.ThreePlAccountId, Body(connection.ThreePlAccountId, confinedToConnection: true)));
         }
         foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
         {
@@ -48,15 +50,16 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             {
                 continue;
             }
+            string? body = null;
             foreach (var endpoint in await targets.EndpointsOfAsync(account, cancellationToken).ConfigureAwait(false))
             {
                 if (endpoint.Accepts(envelope.Type))
                 {
-                    destinations.Add((endpoint.Id, account));
+                    destinations.Add((endpoint.Id, account, body ??= Body(account, confinedToConnection: false)));
                 }
             }
         }
-        await Task.WhenAll(destinations.Select(d => DeliverAsync(envelope, body, d.Destination, d.Owner, redelivered, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(destinations.Select(d => DeliverAsync(envelope, d.Body, d.Destination, d.Owner, redelivered, cancellationToken))).ConfigureAwait(false);
     }
 
     private async Task DeliverAsync(EventEnvelope envelope, string body, string destination, AccountId owner, bool redelivered, CancellationToken cancellationToken)

@@ -13,6 +13,30 @@ public sealed class ConnectionSettingsTests(AzuriteFixture azurite) : IDisposabl
 
     public void Dispose() => _app.Dispose();
 
+    /// <summary>
+    /// Every field of the settings PATCH that the server accepts as <c>null</c> (keep, or clear for the texts) is
+    /// declared nullable in the document, so a generated client may send what the server takes.
+    /// </summary>
+    [Fact]
+    public async Task Each_settings_field_the_server_takes_as_null_is_nullable_in_the_document()
+    {
+        var (tpl, _, id) = await ConnectedAsync();
+        var properties = ThreePL.Functions.Http.ApiDocumentFunctions.Load()["components"]!["schemas"]!["UpdateConnectionSettingsRequest"]!["properties"]!.AsObject();
+        var undeclared = new List<string>();
+        foreach (var (name, schema) in properties)
+        {
+            await ApiAssert.Json(await tpl.PatchAsync($"/v1/connections/{id}/settings",
+                new StringContent($"{{\"{name}\":null}}", System.Text.Encoding.UTF8, "application/json")), HttpStatusCode.OK);
+            var types = schema!["type"] is System.Text.Json.Nodes.JsonArray array ? array.Select(t => (string?)t).ToList() : [(string?)schema["type"]];
+            var enumAllowsNull = schema["enum"] is not System.Text.Json.Nodes.JsonArray values || values.Any(v => v is null);
+            if (!types.Contains("null") || !enumAllowsNull)
+            {
+                undeclared.Add(name);
+            }
+        }
+        Assert.True(undeclared.Count == 0, "Taken as null but not nullable in the document: " + string.Join(", ", undeclared));
+    }
+
     [Fact]
     public async Task Threepl_edits_settings_into_new_versions_and_both_parties_read_them()
     {

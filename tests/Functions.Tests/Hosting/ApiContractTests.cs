@@ -40,4 +40,15 @@ public sealed class ApiContractTests
         Assert.NotEmpty(Contract.Check("PUT", "/v1/account", 405, null, ""));
         Assert.NotEmpty(Contract.Check("GET", "/v1/nothing", 200, "application/json", "{}"));
     }
+
+    /// <summary>A client for an app of its own fails its test with a violation the test swallowed, when it is disposed.</summary>
+    [Fact]
+    public async Task A_process_client_fails_on_dispose_with_a_violation_the_test_swallowed()
+    {
+        await using var offContract = await Webhooks.TestReceiver.StartAsync();
+        var client = ApiContract.Client(offContract.BaseUrl);
+        await Assert.ThrowsAsync<ContractViolationException>(() => client.GetAsync("/v1/nothing"));
+        var disposed = Assert.Throws<ContractViolationException>(client.Dispose);
+        Assert.Contains("/v1/nothing", disposed.Message, StringComparison.Ordinal);
+    }
 }

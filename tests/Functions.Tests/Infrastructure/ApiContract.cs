@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -19,18 +20,12 @@ public sealed partial class ApiContract
     public static ApiContract Document { get; } = new(ApiDocumentFunctions.Load());
 
     /// <summary>
-    /// A client for an app running as a process of its own (crash, workflow and <c>run.sh</c> tests), whose responses
-    /// are held to the contract like <see cref="TestApp"/>'s: a violation throws in the test that caused it.
+    /// A client for an app running as a process of its own (crash, workflow and <c>run.sh</c> tests, and their
+    /// <c>/healthz</c> polls), whose responses are held to the contract like <see cref="TestApp"/>'s: a violation throws
+    /// in the test that caused it, and disposing the client throws again with every violation it saw, so a test that
+    /// swallowed the first (a retry loop, a poll) still fails.
     /// </summary>
-    public static HttpClient Client(Uri baseAddress, TimeSpan? timeout = null) =>
-        new(new ContractCheckingHandler(Document, _ => { }) { InnerHandler = new SocketsHttpHandler() })
-        {
-            BaseAddress = baseAddress,
-            Timeout = timeout ?? TimeSpan.FromSeconds(100),
-        };
-
-    /// <summary>Served by the app but not operations of the document: the document itself and its reference page.</summary>
-    private static readonly HashSet<string> s_notOperations = ["/openapi/v1.json", "/docs", "/docs/scalar.js"];
+    public static HttpClient Client(Uri baseAddress, TimeSpan? timeout = null) => ContractClient.Create(baseAddress, timeout ?? TimeSpan.FromSeconds(100));
 
     private readonly JsonObject _document;
     private readonly List<(Regex Path, string Template, JsonObject Item)> _paths;
@@ -47,10 +42,6 @@ public sealed partial class ApiContract
     /// <summary>What is wrong with the response to <paramref name="method"/> <paramref name="path"/>; empty when it is on contract.</summary>
     public IReadOnlyList<string> Check(string method, string path, int status, string? contentType, string body)
     {
-        if (s_notOperations.Contains(path))
-        {
-            return [];
-        }
         var mediaType = contentType is null ? null : MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed.MediaType : contentType;
         var match = _paths.FirstOrDefault(p => p.Path.IsMatch(path));
         var operation = match.Item?[method.ToLowerInvariant()]?.AsObject();
@@ -271,6 +262,31 @@ public sealed partial class ApiContract
         JsonValueKind.Number => value.GetValue<JsonElement>().TryGetInt64(out _) || decimal.Truncate(value.GetValue<JsonElement>().GetDecimal()) == value.GetValue<JsonElement>().GetDecimal() ? "integer" : "number",
         _ => "unknown",
     };
+}
+
+/// <summary>An <see cref="HttpClient"/> over <see cref="ContractCheckingHandler"/> that fails its dispose with the violations it recorded.</summary>
+public sealed class ContractClient : HttpClient
+{
+    private readonly ConcurrentQueue<string> _violations;
+
+    private ContractClient(ConcurrentQueue<string> violations)
+        : base(new ContractCheckingHandler(ApiContract.Document, violations.Enqueue) { InnerHandler = new SocketsHttpHandler() }) =>
+        _violations = violations;
+
+    public static ContractClient Create(Uri baseAddress, TimeSpan timeout) => new(new ConcurrentQueue<string>())
+    {
+        BaseAddress = baseAddress,
+        Timeout = timeout,
+    };
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && !_violations.IsEmpty)
+        {
+            throw new ContractViolationException(string.Join("\n", _violations.Distinct()));
+        }
+    }
 }
 
 /// <summary>A response the OpenAPI document does not describe.</summary>

@@ -65,7 +65,7 @@ public sealed class AppProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var app = new AppProcess(process, output, new Uri($"http://127.0.0.1:{port}"));
-        using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        using var client = ApiContract.Client(app.BaseAddress, TimeSpan.FromSeconds(2));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {

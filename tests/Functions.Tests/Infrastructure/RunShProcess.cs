@@ -88,7 +88,7 @@ public sealed partial class RunShProcess : IDisposable
     /// <summary>Waits until an app other than <paramref name="notPid"/> answers /healthz; returns its pid.</summary>
     public async Task<int> WaitForAppAsync(int? notPid = null, TimeSpan? timeout = null)
     {
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        using var client = ApiContract.Client(BaseAddress, TimeSpan.FromSeconds(2));
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
+using ThreePL.Functions.Tests.Webhooks;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 
 namespace ThreePL.Functions.Tests.Orders;
@@ -74,7 +76,8 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
 
         var rerouted = await WaitForStatusAsync(second, id, "awaiting_shipment");
         Assert.Equal(setup.ToSecond, rerouted.GetProperty("connectionId").GetString());
-        Assert.Single(rerouted.GetProperty("rejections").EnumerateArray());
+        Assert.Equal(0, rerouted.GetProperty("rejections").GetArrayLength());
+        Assert.Single((await GetAsync(shop, id)).GetProperty("rejections").EnumerateArray());
         await ApiAssert.Problem(await first.GetAsync($"/v1/orders/{id}"), HttpStatusCode.NotFound, "not_found");
         await ApiAssert.Problem(await first.PostAsync($"/v1/orders/{id}/accept", null), HttpStatusCode.NotFound, "not_found");
 
@@ -83,6 +86,62 @@ public sealed class FulfilmentProtocolTests(AzuriteFixture azurite)
         var back = await GetAsync(shop, id);
         Assert.Equal("open", back.GetProperty("status").GetString());
         Assert.Equal(2, back.GetProperty("rejections").GetArrayLength());
+    }
+
+    /// <summary>
+    /// A rejection names the connection that made it: after a re-route the merchant sees every one, while the next 3PL,
+    /// the merchant's key scoped to that 3PL's connection, its webhooks and its catch-up feed see none of the first 3PL's;
+    /// every event's data equals the GET representation of the one who receives it.
+    /// </summary>
+    [Fact]
+    public async Task A_rejection_reaches_the_merchant_and_the_rejecting_3pl_never_the_next_one()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Reconciliation:SettleWindow"] = "00:00:02" });
+        var setup = await TwoThreePlsAsync(app);
+        using var shop = app.WithKey(setup.Merchant.ApiKey);
+        using var first = app.WithKey(setup.First.ApiKey);
+        using var second = app.WithKey(setup.Second.ApiKey);
+        await ApiAssert.Json(await second.PostAsJsonAsync("/v1/webhook-endpoints", new { url = receiver.HookUrl, eventTypes = new[] { "order.*" } }), HttpStatusCode.Created);
+        var scopedKey = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/api-keys", new { name = "second's wms", permissions = new[] { "*" }, connectionId = setup.ToSecond }), HttpStatusCode.Created))
+            .GetProperty("key").GetString()!;
+        using var scoped = app.WithKey(scopedKey);
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var id = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/orders", ThreeUnits("rej-view-1")), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(first, id, "awaiting_shipment");
+        var rejected = await ApiAssert.Json(await first.PostAsJsonAsync($"/v1/orders/{id}/reject", new { reason = "other", message = "first-3pl-secret" }), HttpStatusCode.OK);
+        Assert.Equal(setup.ToFirst, Assert.Single(rejected.GetProperty("rejections").EnumerateArray().ToList()).GetProperty("connectionId").GetString());
+
+        var atSecond = await WaitForStatusAsync(second, id, "awaiting_shipment");
+        Assert.Equal(0, atSecond.GetProperty("rejections").GetArrayLength());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(atSecond.GetRawText()), JsonNode.Parse((await GetAsync(scoped, id)).GetRawText())));
+        var listed = await ApiAssert.Json(await second.GetAsync("/v1/orders"), HttpStatusCode.OK);
+        Assert.DoesNotContain("first-3pl-secret", listed.GetRawText(), StringComparison.Ordinal);
+        Assert.Single((await GetAsync(shop, id)).GetProperty("rejections").EnumerateArray());
+
+        var hook = await Eventually.Get<JsonElement?>(() => Task.FromResult(receiver.Hooks.Select(h => JsonDocument.Parse(h.Body).RootElement.GetProperty("data"))
+            .Where(d => d.GetProperty("id").GetString() == id && d.GetProperty("connectionId").GetString() == setup.ToSecond)
+            .Select(d => (JsonElement?)d.Clone()).FirstOrDefault()), "the second 3PL's webhook of the re-routed order");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(atSecond.GetRawText()), JsonNode.Parse(hook!.Value.GetRawText())), hook.Value.GetRawText());
+
+        var sinceText = Uri.EscapeDataString(since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (who, client, sees) in new[] { ("second 3PL", second, 0), ("scoped merchant key", scoped, 0), ("merchant", shop, 1) })
+        {
+            var delegated = (await Eventually.Get<JsonElement?>(async () => (await ApiAssert.Json(await client.GetAsync($"/v1/events?since={sinceText}"), HttpStatusCode.OK))
+                .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("data"))
+                .Where(d => d.GetProperty("id").GetString() == id && d.GetProperty("connectionId").GetString() == setup.ToSecond)
+                .Select(d => (JsonElement?)d.Clone()).FirstOrDefault(), $"the re-routed order in the {who}'s event feed"))!.Value;
+            Assert.True(sees == delegated.GetProperty("rejections").GetArrayLength(), $"{who}: {delegated}");
+            if (sees == 0)
+            {
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(atSecond.GetRawText()), JsonNode.Parse(delegated.GetRawText())), $"{who}: {delegated}");
+            }
+        }
+
+        var secondRejects = await ApiAssert.Json(await second.PostAsJsonAsync($"/v1/orders/{id}/reject", new { reason = "other" }), HttpStatusCode.OK);
+        Assert.Equal(setup.ToSecond, Assert.Single(secondRejects.GetProperty("rejections").EnumerateArray().ToList()).GetProperty("connectionId").GetString());
+        await WaitForRoutingAsync(app);
+        Assert.Equal(2, (await GetAsync(shop, id)).GetProperty("rejections").GetArrayLength());
     }
 
     [Fact]

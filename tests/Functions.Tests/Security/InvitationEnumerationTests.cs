@@ -66,4 +66,42 @@ public sealed class InvitationEnumerationTests(AzuriteFixture azurite, ITestOutp
         using var other = app.WithKey(otherThreePl.ApiKey);
         Assert.DoesNotContain(standIn, await other.GetStringAsync("/v1/connections"), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The id an invitation by e-mail answers (<c>merchantAccountId</c>) is no oracle either: inviting it by id, reading,
+    /// cancelling and inviting it again answer for a stand-in exactly as for a real invitee.
+    /// </summary>
+    [Fact]
+    public async Task The_invitee_id_of_an_e_mail_invitation_behaves_alike_in_every_later_call()
+    {
+        using var app = new TestApp(azurite);
+        var inviter = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var otherThreePl = await Seed.AccountAsync(app, "threepl");
+        using var tpl = app.WithKey(inviter.ApiKey);
+
+        var traces = new List<(string Case, string Trace)>();
+        foreach (var (name, email) in new[] { ("unknown address", $"{Guid.NewGuid():N}@example.com"), ("merchant's address", merchant.Email), ("another 3PL's address", otherThreePl.Email) })
+        {
+            var trace = new List<string>();
+            async Task<JsonElement> StepAsync(string step, HttpResponseMessage response)
+            {
+                var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+                trace.Add($"{step}: {(int)response.StatusCode} {(body.TryGetProperty("code", out var code) ? code.GetString() : body.GetProperty("status").GetString())}");
+                return body;
+            }
+            var invited = await StepAsync("invite by e-mail", await tpl.PostAsJsonAsync("/v1/connections", new { email }));
+            var invitee = invited.GetProperty("merchantAccountId").GetString()!;
+            var first = invited.GetProperty("id").GetString()!;
+            await StepAsync("invite by id while pending", await tpl.PostAsJsonAsync("/v1/connections", new { accountId = invitee }));
+            await StepAsync("read", await tpl.GetAsync($"/v1/connections/{first}"));
+            await StepAsync("cancel", await tpl.PostAsync($"/v1/connections/{first}/cancel", null));
+            var again = await StepAsync("invite by id after cancel", await tpl.PostAsJsonAsync("/v1/connections", new { accountId = invitee }));
+            Assert.True(again.TryGetProperty("inviteeEmail", out var address) && address.GetString() == email.ToLowerInvariant(), $"{name}: {again}");
+            await StepAsync("invite by e-mail again", await tpl.PostAsJsonAsync("/v1/connections", new { email }));
+            await StepAsync("cancel again", await tpl.PostAsync($"/v1/connections/{again.GetProperty("id").GetString()}/cancel", null));
+            traces.Add((name, string.Join("; ", trace)));
+        }
+        Assert.True(traces.Select(t => t.Trace).Distinct().Count() == 1, string.Join("\n", traces.Select(t => $"{t.Case}: {t.Trace}")));
+    }
 }

@@ -88,6 +88,18 @@ public sealed class ScopedCallerTests(AzuriteFixture azurite)
         var competing = await Connect.ActiveAsync(app, competitor, merchant);
         using var shop = app.WithKey(merchant.ApiKey);
         using var tpl = app.WithKey(mine.ApiKey);
+        using var rival = app.WithKey(competitor.ApiKey);
+        // The order goes to the competitor first: the merchant opens a ticket with it, it rejects, and the order is
+        // re-routed to this connection with the competitor's rejection and ticket on record.
+        await ApiAssert.Json(await rival.PatchJson($"/v1/connections/{competing}/settings", new { supportTickets = "merchant" }), HttpStatusCode.OK);
+        await ApiAssert.Json(await shop.PutAsJsonAsync("/v1/routing-rules", new
+        {
+            rules = new[] { new { type = "skuPrefix", skuPrefixes = new[] { "MINE-" }, connectionId = competing } },
+        }), HttpStatusCode.OK);
+        var order = (await OrderTestKit.SubmitAsync(shop, "scope-1", sku: "MINE-1")).GetProperty("id").GetString()!;
+        await OrderTestKit.WaitForStatusAsync(rival, order, "awaiting_shipment");
+        var competingTicket = (await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/orders/{order}/support-tickets", new { subject = "RivalTicketSubject", message = "RivalTicketBody" }), HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
         await ApiAssert.Json(await shop.PutAsJsonAsync("/v1/routing-rules", new
         {
             rules = new object[]
@@ -97,12 +109,12 @@ public sealed class ScopedCallerTests(AzuriteFixture azurite)
             },
         }), HttpStatusCode.OK);
         await ApiAssert.Json(await shop.PutAsJsonAsync("/v1/carrier-accounts", new { accounts = new[] { new { carrier = "SecretCarrierCo", services = new[] { "express" } } } }), HttpStatusCode.OK);
-        var order = (await OrderTestKit.SubmitAsync(shop, "scope-1", sku: "MINE-1")).GetProperty("id").GetString()!;
+        await ApiAssert.Json(await rival.PostAsJsonAsync($"/v1/orders/{order}/reject", new { reason = "other", message = "RivalRejectionMessage" }), HttpStatusCode.OK);
         await OrderTestKit.WaitForStatusAsync(tpl, order, "awaiting_shipment");
         var scopedKey = await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/api-keys", new { name = "wms", permissions = new[] { "*" }, connectionId = connection }), HttpStatusCode.Created);
         var sibling = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/api-keys", new { name = "sibling", permissions = new[] { "orders:read" }, connectionId = connection }), HttpStatusCode.Created)).GetProperty("id").GetString()!;
         var brandToken = (await ApiAssert.Json(await tpl.PostAsync($"/v1/connections/{connection}/impersonation", null), HttpStatusCode.Created)).GetProperty("token").GetString()!;
-        string[] secrets = [competing, competitor.Id, competitor.Email, "THEIRS-", "SecretCarrierCo"];
+        string[] secrets = [competing, competitor.Id, competitor.Email, "THEIRS-", "SecretCarrierCo", "RivalRejectionMessage", competingTicket, "RivalTicketSubject"];
 
         var operations = (await ApiSurface.ReadAsync(app)).Where(o => !o.IsAdmin).ToList();
         var undecided = operations.Select(o => o.ToString()).Where(o => !Decisions.ContainsKey(o)).ToList();
@@ -116,7 +128,7 @@ public sealed class ScopedCallerTests(AzuriteFixture azurite)
             var refused = Decisions[op.ToString()] == Refused;
             foreach (var (who, token) in new[] { ("scoped key", scopedKey.GetProperty("key").GetString()!), ("brand token", brandToken) })
             {
-                var path = op.HasId ? op.With(IdFor(op.Path, connection, order, sibling)) : op.Path;
+                var path = op.HasId ? op.With(IdFor(op.Path, connection, order, sibling, competingTicket)) : op.Path;
                 using var request = new HttpRequestMessage(new HttpMethod(op.Method), path);
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                 if (op.HasBody)
@@ -145,14 +157,14 @@ public sealed class ScopedCallerTests(AzuriteFixture azurite)
         Assert.True(failures.Count == 0, string.Join('\n', failures));
     }
 
-    private static string IdFor(string path, string connection, string order, string key) => path switch
+    private static string IdFor(string path, string connection, string order, string key, string ticket) => path switch
     {
         _ when path.StartsWith("/v1/connections/", StringComparison.Ordinal) => connection,
         _ when path.StartsWith("/v1/orders/", StringComparison.Ordinal) => order,
         _ when path.StartsWith("/v1/api-keys/", StringComparison.Ordinal) => key,
         _ when path.StartsWith("/v1/webhook-endpoints/", StringComparison.Ordinal) => "whe_00000000000000000000",
         _ when path.StartsWith("/v1/webhook-deliveries/", StringComparison.Ordinal) => "dlv_00000000000000000000",
-        _ => "tkt_00000000000000000000",
+        _ => ticket,
     };
 
     /// <summary>Bodies that pass validation, so each answer is about who may act.</summary>

@@ -130,6 +130,51 @@ public sealed class SupportTicketTests(AzuriteFixture azurite) : IDisposable
         await ApiAssert.Problem(await AnswerAsync(p.Tpl, ticket, "hi"), HttpStatusCode.NotFound, "not_found");
     }
 
+    /// <summary>
+    /// The merchant opened a ticket with the first 3PL, which then rejected the order; re-routed to the second 3PL, the
+    /// merchant's key scoped to the second connection and the second 3PL's brand token act for that connection only, so
+    /// the first connection's ticket is not theirs to list, read or answer. The merchant's own key still sees it.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_scoped_to_a_connection_sees_only_that_connections_tickets()
+    {
+        var merchant = await Seed.AccountAsync(_app, "merchant");
+        var first = await Seed.AccountAsync(_app, "threepl");
+        var second = await Seed.AccountAsync(_app, "threepl");
+        var toFirst = await Connect.ActiveAsync(_app, first, merchant);
+        var toSecond = await Connect.ActiveAsync(_app, second, merchant);
+        using var shop = _app.WithKey(merchant.ApiKey);
+        using var firstTpl = _app.WithKey(first.ApiKey);
+        using var secondTpl = _app.WithKey(second.ApiKey);
+        await ApiAssert.Json(await firstTpl.PatchJson($"/v1/connections/{toFirst}/settings", new { supportTickets = "merchant" }), HttpStatusCode.OK);
+        await ApiAssert.Json(await shop.PutAsJsonAsync("/v1/routing-rules", new
+        {
+            rules = new[] { new { type = "skuPrefix", skuPrefixes = new[] { "A-" }, connectionId = toFirst } },
+            defaultConnectionId = toSecond,
+        }), HttpStatusCode.OK);
+        var order = (await SubmitAsync(shop, "t-scoped", sku: "A-1")).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(firstTpl, order, "awaiting_shipment");
+        var ticket = (await ApiAssert.Json(await OpenAsync(shop, order, "First 3PL only", "A matter between us and the first 3PL."), HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+        await ApiAssert.Json(await firstTpl.PostAsJsonAsync($"/v1/orders/{order}/reject", new { reason = "other" }), HttpStatusCode.OK);
+        await WaitForStatusAsync(secondTpl, order, "awaiting_shipment");
+
+        var scopedKey = (await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/api-keys", new { name = "second", permissions = new[] { "*" }, connectionId = toSecond }), HttpStatusCode.Created))
+            .GetProperty("key").GetString()!;
+        var brandToken = (await ApiAssert.Json(await secondTpl.PostAsync($"/v1/connections/{toSecond}/impersonation", null), HttpStatusCode.Created)).GetProperty("token").GetString()!;
+        foreach (var scoped in new[] { _app.WithKey(scopedKey), _app.WithKey(brandToken) })
+        {
+            using (scoped)
+            {
+                Assert.Empty(await ListAsync(scoped, order));
+                await ApiAssert.Problem(await scoped.GetAsync($"/v1/support-tickets/{ticket}"), HttpStatusCode.NotFound, "not_found");
+                await ApiAssert.Problem(await AnswerAsync(scoped, ticket, "hello?"), HttpStatusCode.NotFound, "not_found");
+            }
+        }
+        Assert.Equal(ticket, Assert.Single(await ListAsync(shop, order)).GetProperty("id").GetString());
+        await ApiAssert.Json(await shop.GetAsync($"/v1/support-tickets/{ticket}"), HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task Tickets_and_messages_are_bounded_also_under_concurrency()
     {

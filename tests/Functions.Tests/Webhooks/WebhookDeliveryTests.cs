@@ -85,6 +85,26 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         return new Scenario(app, threePl, merchant, connection, app.WithKey(threePl.ApiKey));
     }
 
+    /// <summary>
+    /// Recovery names a destination the caller owns: an endpoint id of no endpoint of the account is 404; a key scoped
+    /// to a connection recovers that connection only, so an endpoint (account-wide) or another connection is 403
+    /// <c>scoped_key_not_allowed</c>. Each answer goes through the contract check of the test client, so each is declared.
+    /// </summary>
+    [Fact]
+    public async Task Recovery_of_an_unknown_endpoint_is_404_and_a_scoped_key_recovers_only_its_connection()
+    {
+        await using var s = await StartAsync(Settings());
+        var since = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await ApiAssert.Problem(await s.Tpl.PostAsJsonAsync("/v1/webhook-deliveries/recover", new { endpointId = "ep_00000000000000000000", since }), HttpStatusCode.NotFound, "not_found");
+        var scopedKey = (await ApiAssert.Json(await s.Tpl.PostAsJsonAsync("/v1/api-keys", new { name = "wms", permissions = new[] { "*" }, connectionId = s.ConnectionId }), HttpStatusCode.Created))
+            .GetProperty("key").GetString()!;
+        using var scoped = s.App.WithKey(scopedKey);
+        await ApiAssert.Problem(await scoped.PostAsJsonAsync("/v1/webhook-deliveries/recover", new { endpointId = "ep_00000000000000000000", since }), HttpStatusCode.Forbidden, "scoped_key_not_allowed");
+        await ApiAssert.Problem(await scoped.PostAsJsonAsync("/v1/webhook-deliveries/recover", new { connectionId = "con_00000000000000000000", since }), HttpStatusCode.Forbidden, "scoped_key_not_allowed");
+        var own = await ApiAssert.Json(await scoped.PostAsJsonAsync("/v1/webhook-deliveries/recover", new { connectionId = s.ConnectionId, since }), HttpStatusCode.Accepted);
+        Assert.Equal(0, own.GetProperty("retried").GetInt32());
+    }
+
     private static void AssertSigned(ReceivedWebhook hook, params string[] secrets)
     {
         foreach (var secret in secrets)
