@@ -30,6 +30,14 @@ public sealed class InviteConnection(
 
     public async Task<Results<Created<ConnectionResponse>, ProblemHttpResult>> HandleAsync(Caller caller, InviteConnectionRequest request, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
+        var answer = await InviteAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        await options.HoldAnswerAsync(time, started, cancellationToken).ConfigureAwait(false);
+        return answer;
+    }
+
+    private async Task<Results<Created<ConnectionResponse>, ProblemHttpResult>> InviteAsync(Caller caller, InviteConnectionRequest request, CancellationToken cancellationToken)
+    {
         var errors = new FieldErrors();
         var clientName = errors.Text("clientName", request.ClientName, MaxClientNameLength, required: false);
         var companyName = errors.Text("companyName", request.CompanyName, MaxCompanyNameLength, required: false);

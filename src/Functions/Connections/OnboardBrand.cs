@@ -37,6 +37,14 @@ public sealed class OnboardBrand(AccountStore accounts, InviteConnection invitat
 
     public async Task<Results<Created<OnboardBrandResponse>, ProblemHttpResult>> HandleAsync(Caller caller, OnboardBrandRequest request, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
+        var answer = await OnboardAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        await options.HoldAnswerAsync(time, started, cancellationToken).ConfigureAwait(false);
+        return answer;
+    }
+
+    private async Task<Results<Created<OnboardBrandResponse>, ProblemHttpResult>> OnboardAsync(Caller caller, OnboardBrandRequest request, CancellationToken cancellationToken)
+    {
         if (caller.Kind != AccountKind.ThreePl)
         {
             return Problems.Forbidden("threepl_only", "Only a 3PL account onboards brands.");

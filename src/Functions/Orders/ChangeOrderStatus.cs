@@ -126,6 +126,8 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
         {
             return (null, f.Party, default, Problems.Forbidden("missing_permission", $"This API key lacks the '{permission}' permission, which the {PartyNames.ToWire(f.Party)} needs for this."));
         }
+        // Taken before the command: it decides on this very order, which changes in place.
+        var viewer = OrderViewer.Of(caller, f.Order.Order);
         IReadOnlyDictionary<string, string[]>? invalid = null;
         var result = await commands.TransitionAsync(f.Order.Order.Id, (order, now) =>
         {
@@ -158,7 +160,7 @@ public sealed class ChangeOrderStatus(OrderAccess access, OrderCommands commands
                 ? Problems.Validation(invalid)
                 : OrderAccess.Problem(error, result.Order!.Order));
         }
-        return (result.Order!.Order, f.Party, OrderViewer.Of(caller, f.Order.Order), null);
+        return (result.Order!.Order, f.Party, viewer, null);
     }
 }
 

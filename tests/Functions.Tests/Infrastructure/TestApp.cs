@@ -46,6 +46,8 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
             ["ThreePL:AllowInsecureWebhooks"] = "true",
             ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02",
             ["ThreePL:Orders:HandbackSettle"] = "00:00:02",
+            // Most tests invite; the floor is shown where it matters (Security/InvitationEnumerationTests).
+            ["ThreePL:InvitationAnswerFloor"] = "00:00:00",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
             ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
             // A task hub of its own, like the storage prefix; polled often, so the workflows answer in test time.
