@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Deployment;
 
@@ -22,7 +23,7 @@ internal static class BicepCli
     /// <summary>Every variable the parameter files read; cleared before each run so the caller's shell cannot leak in.</summary>
     private static readonly string[] s_parameterFileVariables = [.. SecretEnvironment.Keys, "THREEPL_OPERATOR_GROUP_ID"];
 
-    public static string Root { get; } = FindBicepRoot();
+    public static string Root { get; } = Repository.PathOf("infra", "bicep");
 
     public static string Executable { get; } = FindExecutable();
 
@@ -90,19 +91,6 @@ internal static class BicepCli
             File.SetUnixFileMode(path, mode | execute);
         }
         return path;
-    }
-
-    private static string FindBicepRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var bicep = Path.Combine(directory.FullName, "infra", "bicep");
-            if (File.Exists(Path.Combine(bicep, "main.bicep")))
-            {
-                return bicep;
-            }
-        }
-        throw new InvalidOperationException("infra/bicep/main.bicep not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Deployment;
 
@@ -15,7 +16,7 @@ public sealed class OpenApiLintTests
     [Fact]
     public async Task The_OpenAPI_document_lints_clean()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var redocly = Path.Combine(root, "node_modules", ".bin", "redocly");
         Assert.True(File.Exists(redocly), $"{redocly} is missing: run ./test.sh (npm ci installs the pinned @redocly/cli).");
         var startInfo = new ProcessStartInfo(redocly, ["lint", Document, "--format=json", "--max-problems=1000"])
@@ -44,17 +45,5 @@ public sealed class OpenApiLintTests
             .ToList();
         Assert.True(totals.GetProperty("errors").GetInt32() == 0 && totals.GetProperty("warnings").GetInt32() == 0 && process.ExitCode == 0,
             $"redocly lint {Document} (exit {process.ExitCode}):\n" + string.Join("\n", problems));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ThreePL.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("ThreePL.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Hosting;
 
@@ -53,22 +54,9 @@ public sealed class ArchitectureTests
     private static List<string> References(string from, string to)
     {
         var pattern = new Regex($@"(ThreePL\.Functions\.{to}\b|[^A-Za-z.]{to}\.[A-Z])");
-        return Directory.EnumerateFiles(Path.Combine(SourceRoot(), from), "*.cs", SearchOption.AllDirectories)
+        return Directory.EnumerateFiles(Path.Combine(Repository.PathOf("src", "Functions"), from), "*.cs", SearchOption.AllDirectories)
             .Where(file => pattern.IsMatch(File.ReadAllText(file)))
             .Select(Path.GetFileName)
             .ToList()!;
-    }
-
-    private static string SourceRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "src", "Functions");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new InvalidOperationException($"No src/Functions above {AppContext.BaseDirectory}.");
     }
 }

@@ -150,7 +150,7 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
         var forwarded = new HashSet<string>(StringComparer.Ordinal) { "message.Queue", "m.Queue", "queue" };
         var bareNames = declared.Keys.Select(k => k[(k.IndexOf('.') + 1)..]).ToHashSet(StringComparer.Ordinal);
         var unknown = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(SourceRoot(), "*.cs", SearchOption.AllDirectories)
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("src", "Functions"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
@@ -174,22 +174,9 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
             .Select(f => f.Trigger.QueueName![QueueBinding.Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
         var unread = declared.Where(q => !triggered.Contains(q.Value) && !s_queuesReadByNoFunction.ContainsKey(q.Value)).Select(q => $"{q.Key} = {q.Value}").ToList();
         Assert.True(unread.Count == 0, "Queues the code can send to with no queue function: " + string.Join(", ", unread));
-        var operations = File.ReadAllText(Path.Combine(SourceRoot(), "..", "..", "docs", "operations.md"));
+        var operations = File.ReadAllText(Path.Combine(Repository.PathOf("src", "Functions"), "..", "..", "docs", "operations.md"));
         Assert.All(s_queuesReadByNoFunction.Keys, q => Assert.Contains($"`{q}`", operations, StringComparison.Ordinal));
         Assert.Superset(triggered, declared.Values.Where(v => !s_queuesReadByNoFunction.ContainsKey(v)).ToHashSet(StringComparer.Ordinal));
-    }
-
-    private static string SourceRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "src", "Functions");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new InvalidOperationException($"No src/Functions above {AppContext.BaseDirectory}.");
     }
 
     /// <summary>A string literal where a queue name goes: a queue client, the storage names, an outbox message's queue.</summary>
@@ -328,7 +315,7 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
 
         private static (string, IReadOnlyList<FunctionMetadata>) Publish()
         {
-            var project = Path.Combine(RepositoryRoot(), "src", "Functions", "ThreePL.Functions.csproj");
+            var project = Path.Combine(Repository.Root, "src", "Functions", "ThreePL.Functions.csproj");
             var output = System.IO.Directory.CreateTempSubdirectory("threepl-publish-").FullName;
             // The test run has built the app in this configuration; publishing that build is what scripts/publish.sh packs.
             var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
@@ -344,18 +331,6 @@ public sealed partial class FunctionManifestTests(AzuriteFixture azurite) : ICla
                 throw new InvalidOperationException($"dotnet publish failed:\n{stdout.Result}\n{stderr.Result}");
             }
             return (output, FunctionMetadata.Load(Path.Combine(output, FunctionMetadata.FileName)));
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "ThreePL.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-            throw new InvalidOperationException("ThreePL.sln not found above " + AppContext.BaseDirectory);
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class RunShProcess : IDisposable
 
     public static RunShProcess Start(string dataDirectory)
     {
-        var repoRoot = RepoRoot();
+        var repoRoot = Repository.Root;
         var appPort = AppProcess.FreePort();
         var start = new ProcessStartInfo("setsid", ["bash", Path.Combine(repoRoot, "run.sh")])
         {
@@ -188,18 +188,6 @@ public sealed partial class RunShProcess : IDisposable
             }
         }
         return null;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "run.sh")) && File.Exists(Path.Combine(directory.FullName, "package.json")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No run.sh above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"app pid (\d+)")]
