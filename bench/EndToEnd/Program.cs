@@ -79,10 +79,10 @@ public static class Program
         {
             Console.WriteLine("cold start ...");
             using var coldAzurite = await Azurite.StartAsync(repo);
-            cold.Add(await ColdStartAsync("default (JIT, TieredPGO on)", appDll, coldAzurite, coldStarts, []));
+            cold.Add(await ColdStartAsync("default (JIT, TieredPGO off as the app configures it)", appDll, coldAzurite, coldStarts, []));
             if (!quick)
             {
-                cold.Add(await ColdStartAsync("DOTNET_TieredPGO=0", appDll, coldAzurite, coldStarts, new() { ["DOTNET_TieredPGO"] = "0" }));
+                cold.Add(await ColdStartAsync("DOTNET_TieredPGO=1", appDll, coldAzurite, coldStarts, new() { ["DOTNET_TieredPGO"] = "1" }));
                 cold.Add(await ColdStartAsync("DOTNET_TieredCompilation=0", appDll, coldAzurite, coldStarts, new() { ["DOTNET_TieredCompilation"] = "0" }));
             }
             if (r2rDll.Length > 0 && File.Exists(r2rDll))
