@@ -100,8 +100,9 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     public async Task<(StoredOrder Order, bool Created)> CreateAsync(Order order, OrderReceived received, CancellationToken cancellationToken)
     {
         var stored = new StoredOrder(order, null, [], default);
-        await outbox.SendAsync(OrderMessages.RoutingRequest(received), cancellationToken).ConfigureAwait(false);
-        var etag = await store.TryCreateAsync(stored, [received], [], cancellationToken).ConfigureAwait(false);
+        var routing = OrderMessages.RoutingRequest(order, received);
+        await outbox.SendAsync(routing, cancellationToken).ConfigureAwait(false);
+        var etag = await store.TryCreateAsync(stored, [received], [], OrderStore.ReceivedMarker(routing.Id), cancellationToken).ConfigureAwait(false);
         if (etag is null)
         {
             var existing = await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false)
@@ -153,7 +154,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
             throw;
         }
-        var committed = updated with { ETag = etag };
+        var committed = updated with { ETag = etag, Marker = null };
         if (await AfterCommitAsync(committed, decidedOn, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false) && armed is not null)
         {
             await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ThreePL.Domain.Common;
 using ThreePL.Domain.Orders;
 using ThreePL.Functions.Messaging;
 
@@ -9,11 +10,28 @@ public static class OrderMessages
 {
     public const string RoutingQueue = "order-routing";
 
-    /// <summary>The routing request for a received order.</summary>
-    public static OutboxMessage RoutingRequest(OrderReceived received) => new(
-        "rte_" + Outbox.NewId(received.OccurredAt),
-        RoutingQueue,
-        JsonSerializer.Serialize(new RouteOrderMessage(received.OrderId.Value, received.Version, received.OccurredAt), EventEnvelope.Json));
+    /// <summary>
+    /// Beyond this many characters of order, a routing request does not carry the order and routing reads it: the
+    /// message stays far below what a queue message holds (64 KB, base64) whatever else it carries.
+    /// </summary>
+    public const int MaxCarriedOrderChars = 30_000;
+
+    /// <summary>
+    /// The routing request for a received order, carrying the order as intake writes it (when it is small enough) and
+    /// the marker row intake writes with it (<see cref="ReceivedOrder"/>).
+    /// </summary>
+    public static OutboxMessage RoutingRequest(Order order, OrderReceived received)
+    {
+        var id = "rte_" + Outbox.NewId(received.OccurredAt);
+        var carried = new ReceivedOrder(OrderStore.ReceivedMarker(id), order.MerchantAccountId.Value, order.ExternalId, order.Lines, order.ShipTo, order.ShippingService, order.Notes);
+        var message = new RouteOrderMessage(received.OrderId.Value, received.Version, received.OccurredAt);
+        var body = JsonSerializer.Serialize(message with { Order = carried }, EventEnvelope.Json);
+        if (body.Length > MaxCarriedOrderChars)
+        {
+            body = JsonSerializer.Serialize(message, EventEnvelope.Json);
+        }
+        return new OutboxMessage(id, RoutingQueue, body);
+    }
 
     /// <param name="stored">The order after the change.</param>
     /// <param name="events">What happened.</param>
@@ -61,4 +79,25 @@ public static class OrderMessages
 /// Asks routing to place an order; <see cref="Version"/> is the order version it was received at,
 /// <see cref="ReceivedAt"/> when intake sent it (before the order was written: see <see cref="OrderCommands.CreateAsync"/>).
 /// </summary>
-public sealed record RouteOrderMessage(string OrderId, long Version, DateTimeOffset ReceivedAt);
+public sealed record RouteOrderMessage(string OrderId, long Version, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The order as intake writes it, on intake's own request; null after a hand-back or for a large order.</summary>
+    public ReceivedOrder? Order { get; init; }
+}
+
+/// <summary>
+/// What intake wrote, so routing decides without reading the order back. The order row's ETag is unknown when the
+/// message is sent (before the write), so the delegation commits against two rows instead: it deletes
+/// <see cref="Marker"/>, a row intake writes with the order, which proves that this intake's order is the one stored
+/// (a concurrent retry with the same external id may have won with other content), and it inserts the next history
+/// row, which exists as soon as anything else changed the order (<see cref="OrderStore.CommitAsync"/>).
+/// </summary>
+public sealed record ReceivedOrder(string Marker, string MerchantAccountId, string ExternalId, IReadOnlyList<OrderLine> Lines, Address ShipTo, string? ShippingService, string? Notes)
+{
+    /// <summary>The order at version 1, as intake built it; its commit is guarded by <see cref="Marker"/>.</summary>
+    public StoredOrder ToStored(OrderId id, DateTimeOffset receivedAt) =>
+        new(Domain.Orders.Order.Restore(new OrderState(id, AccountId.Parse(MerchantAccountId), ExternalId, OrderStatus.Open, Lines, ShipTo, ShippingService, Notes, null, null, 1, receivedAt, receivedAt)), null, [], default)
+        {
+            Marker = Marker,
+        };
+}

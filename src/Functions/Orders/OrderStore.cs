@@ -35,6 +35,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     public const string TableName = "orders";
     public const string OrderRowKey = "order";
     public const string HistoryRowPrefix = "history|";
+    public const string ReceivedRowPrefix = "received|";
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -54,6 +55,9 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         return OrderId.Parse("ord_" + new string(chars));
     }
 
+    /// <summary>The RowKey of the marker row intake writes with an order (<see cref="ReceivedOrder"/>).</summary>
+    public static string ReceivedMarker(string routingMessageId) => ReceivedRowPrefix + routingMessageId;
+
     public static string HistoryRowKey(long version) => HistoryRowPrefix + version.ToString("D10", CultureInfo.InvariantCulture);
 
     public async Task<StoredOrder?> GetAsync(OrderId id, CancellationToken cancellationToken = default)
@@ -62,10 +66,17 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         return row is null ? null : FromEntity(row);
     }
 
-    /// <summary>Inserts a new order with its history and outbox rows. False when the order already exists.</summary>
-    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts a new order with its history and outbox rows, and the marker row its routing request names
+    /// (<see cref="ReceivedOrder"/>). Null when the order already exists.
+    /// </summary>
+    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, string? marker, CancellationToken cancellationToken)
     {
         var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events, outbox);
+        if (marker is not null)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(created.Order.Id.Value, marker)));
+        }
         try
         {
             var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -80,11 +91,17 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// <summary>
     /// Replaces the order row if unchanged since read, with its history and outbox rows; 412 if not. With
     /// <paramref name="carried"/> the messages ride on the last history row instead of outbox rows
-    /// (<see cref="Outbox.Carry"/>; <see cref="CarriedMessagesAsync"/> finds them again).
+    /// (<see cref="Outbox.Carry"/>; <see cref="CarriedMessagesAsync"/> finds them again). An order that was never read
+    /// (<see cref="StoredOrder.Marker"/>) is replaced under its marker row and its next history row instead of an ETag:
+    /// the transaction fails (404 or 409) unless the marker is there and nothing changed the order since intake.
     /// </summary>
     public async Task<ETag> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> outbox, CancellationToken cancellationToken, bool carried = false)
     {
-        var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag);
+        if (updated.Marker is not null && events.Count == 0)
+        {
+            throw new InvalidOperationException("An order committed under its intake marker needs a history row to guard its version.");
+        }
+        var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.Marker is null ? updated.ETag : ETag.All);
         List<TableTransactionAction> actions;
         if (carried && events.Count > 0)
         {
@@ -94,6 +111,10 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         else
         {
             actions = Actions(updated, main, events, outbox);
+        }
+        if (updated.Marker is { } marker)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(updated.Order.Id.Value, marker), ETag.All));
         }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
@@ -228,7 +249,14 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
 /// An order row as read: the aggregate, the 3PL account of its current connection (for the 3PL's list and
 /// access checks), the delegations it was handed back from (their index rows must go) and the row's ETag.
 /// </summary>
-public sealed record StoredOrder(Order Order, AccountId? ThreePlAccountId, IReadOnlyList<ReleasedDelegation> Released, ETag ETag);
+public sealed record StoredOrder(Order Order, AccountId? ThreePlAccountId, IReadOnlyList<ReleasedDelegation> Released, ETag ETag)
+{
+    /// <summary>
+    /// Set on an order taken from its routing request instead of read (<see cref="ReceivedOrder"/>): the intake marker
+    /// row its commit consumes in place of the ETag it does not have.
+    /// </summary>
+    public string? Marker { get; init; }
+}
 
 /// <summary>A connection an order was once delegated to and handed back from.</summary>
 public sealed record ReleasedDelegation(AccountId ThreePlAccountId, ConnectionId ConnectionId)

@@ -16,6 +16,8 @@ namespace ThreePL.Functions.Orders;
 /// <item>The order is past the version the message names: routing (or the merchant) already acted. A message that
 /// came back (its first run may have died after the commit) finishes that work: relay, list rows, and the
 /// deactivation check of <see cref="OrderRouter.DelegateAsync"/>. Idempotent, so a duplicate does no harm.</item>
+/// <item>Intake's own message carries the order (<see cref="ReceivedOrder"/>): a first delivery decides on it without
+/// reading, and the delegation's commit fails unless the stored order is that one at that version; then it reads.</item>
 /// <item>Otherwise: choose and delegate. An order is delegated by routing at most once, and a handed-back order is
 /// never routed again by an old message.</item>
 /// </list>
@@ -43,7 +45,11 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
             logger.LogWarning("Routing message {MessageId} names no order", trigger.MessageId);
             return;
         }
-        var stored = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        // A first delivery decides on the order its message carries; the delegation's commit proves it is still what
+        // is stored (ReceivedOrder). A message that came back may follow a commit, so it reads.
+        var stored = trigger.DequeueCount == 1 && message.Order is { } carried
+            ? carried.ToStored(id, message.ReceivedAt)
+            : await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
             await RecheckLaterAsync(message, trigger.MessageText, cancellationToken).ConfigureAwait(false);
@@ -61,12 +67,24 @@ public sealed class RouteOrderFunction(OrderStore store, OrderRouter router, Out
         var target = await router.ChooseAsync(stored.Order, cancellationToken, FulfilmentRouting.PreviousConnections(stored)).ConfigureAwait(false);
         if (target is null)
         {
+            // Staying with the merchant commits nothing that would prove a carried order was written: read it.
+            var current = stored.Marker is null ? stored : await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (current is null)
+            {
+                await RecheckLaterAsync(message, trigger.MessageText, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             logger.LogInformation("Order {OrderId} matches no eligible connection; it stays with the merchant", id);
-            await router.RecoverAsync(stored, message.Version, cancellationToken).ConfigureAwait(false);
+            await router.RecoverAsync(current, message.Version, cancellationToken).ConfigureAwait(false);
             return;
         }
         var result = await router.DelegateAsync(id, target.Connection.Id, stored.Order.MerchantAccountId, message.Version, cancellationToken,
             OrderRecovery.MessageRedelivery, stored, target, choosingAt).ConfigureAwait(false);
+        if (result.NotFound)
+        {
+            await RecheckLaterAsync(message, trigger.MessageText, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         if (result.Error is { } error)
         {
             logger.LogInformation("Order {OrderId} was not delegated to {ConnectionId}: {Code}", id, target.Connection.Id, error.Code);
