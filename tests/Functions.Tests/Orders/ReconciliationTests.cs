@@ -18,12 +18,16 @@ namespace ThreePL.Functions.Tests.Orders;
 /// <summary>
 /// Reconciliation after an outage: <c>GET /v1/orders?updatedSince=</c> (ordered by change, stable while orders
 /// change) and <c>GET /v1/events?since=</c> (the events the account's webhooks were sent), with the settle window
-/// shrunk through options.
+/// shrunk through options and jumped over by the app's clock (<see cref="JumpingClock"/>) rather than waited for.
 /// </summary>
 [Collection("azurite")]
 public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
+    private readonly JumpingClock _clock = new();
+
+    private TestApp App() => new(azurite, Settings(), services => services.AddSingleton<TimeProvider>(_clock));
 
     private static Dictionary<string, string?> Settings() => new() { ["ThreePL:Reconciliation:SettleWindow"] = "00:00:02" };
 
@@ -32,14 +36,14 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     private static string Time(DateTimeOffset at) => Uri.EscapeDataString(at.ToString("O", CultureInfo.InvariantCulture));
 
     /// <summary>One run: every page from <paramref name="since"/> until <c>nextCursor</c> is null.</summary>
-    private static async Task<(List<Item> Items, DateTimeOffset LastRequestAt)> ChangedAsync(HttpClient client, DateTimeOffset since, string query = "", int limit = 200)
+    private async Task<(List<Item> Items, DateTimeOffset LastRequestAt)> ChangedAsync(HttpClient client, DateTimeOffset since, string query = "", int limit = 200)
     {
         var items = new List<Item>();
         string? cursor = null;
         DateTimeOffset sentAt;
         do
         {
-            sentAt = DateTimeOffset.UtcNow;
+            sentAt = _clock.GetUtcNow();
             var url = $"/v1/orders?updatedSince={Time(since)}&limit={limit}{query}" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
             var page = await ApiAssert.Json(await client.GetAsync(url), HttpStatusCode.OK);
             items.AddRange(page.GetProperty("items").EnumerateArray().Select(i => new Item(i.GetProperty("id").GetString()!, i.GetProperty("version").GetInt64(), i.Clone())));
@@ -64,16 +68,16 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         return items;
     }
 
-    private static async Task<List<string>> SettledIdsAsync(HttpClient client, DateTimeOffset since, string query = "")
+    private async Task<List<string>> SettledIdsAsync(HttpClient client, DateTimeOffset since, string query = "")
     {
-        await Task.Delay(Settle);
+        _clock.Jump(Settle);
         return (await ChangedAsync(client, since, query)).Items.Select(i => i.Id).ToList();
     }
 
     [Fact]
     public async Task UpdatedSince_paging_while_200_orders_are_updated_misses_none()
     {
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         await Connect.ActiveAsync(app, threePl, merchant);
@@ -84,7 +88,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
             ids.Add((await SubmitAsync(shop, $"recon-{i}")).GetProperty("id").GetString()!));
         await WaitForRoutingAsync(app);
         await Eventually.True(async () => (await ListIdsAsync(tpl, "&status=awaiting_shipment")).Count == 200, "all 200 orders to be delegated");
-        var since = DateTimeOffset.UtcNow;
+        var since = _clock.GetUtcNow();
 
         // Each order is started, then shipped; the ship answer is its final version and the time it was committed by.
         var final = new ConcurrentDictionary<string, (long Version, DateTimeOffset CommittedBy)>();
@@ -92,18 +96,23 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         {
             await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{id}/start", null), HttpStatusCode.OK);
             var shipped = await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = id }), HttpStatusCode.OK);
-            final[id] = (shipped.GetProperty("version").GetInt64(), DateTimeOffset.UtcNow);
+            final[id] = (shipped.GetProperty("version").GetInt64(), _clock.GetUtcNow());
         });
 
-        // The merchant reconciles in runs of small pages, from the same time, while the 3PL works; it stops after the
-        // first run whose last request came a settle window after the last update was committed.
+        // The merchant reconciles in runs of small pages, from the same time, while the 3PL works; once the 3PL is done,
+        // the clock jumps a settle window and one last run follows.
         var runs = new List<(DateTimeOffset StartedAt, DateTimeOffset LastRequestAt, List<Item> Items)>();
         while (true)
         {
-            var startedAt = DateTimeOffset.UtcNow;
+            var startedAt = _clock.GetUtcNow();
+            var finished = updates.IsCompleted;
+            if (finished)
+            {
+                _clock.Jump(Settle);
+            }
             var (items, lastRequestAt) = await ChangedAsync(shop, since, limit: 7);
             runs.Add((startedAt, lastRequestAt, items));
-            if (updates.IsCompleted && lastRequestAt - Settle >= final.Values.Max(f => f.CommittedBy))
+            if (finished)
             {
                 break;
             }
@@ -137,7 +146,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     [Fact]
     public async Task UpdatedSince_lists_orders_in_the_order_they_changed_and_only_those_changed_since()
     {
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         await Connect.ActiveAsync(app, threePl, merchant);
@@ -153,7 +162,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         }
         // Routing writes the list and change rows after the order row; "since" starts once they are all written.
         await AppIdle.WaitAsync(azurite, app.Prefix);
-        var since = DateTimeOffset.UtcNow;
+        var since = _clock.GetUtcNow();
 
         foreach (var id in new[] { b, a, c })
         {
@@ -165,7 +174,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         Assert.Empty(await SettledIdsAsync(shop, since, "&status=shipped"));
 
         await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{a}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "1" }), HttpStatusCode.OK);
-        await Task.Delay(Settle);
+        _clock.Jump(Settle);
         var (items, _) = await ChangedAsync(shop, since, limit: 1);
         Assert.Equal([b, c, a], items.Select(i => i.Id));
         Assert.Equal([3L, 3L, 4L], items.Select(i => i.Version));
@@ -175,7 +184,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         // Everything changed since intake, including the untouched order's delegation.
         var all = (await ChangedAsync(shop, since.AddMinutes(-5))).Items.Select(i => i.Id).ToList();
         Assert.Equal(new[] { a, b, c, untouched }.Order(), all.Order());
-        Assert.Empty((await ChangedAsync(shop, DateTimeOffset.UtcNow.AddMinutes(1))).Items);
+        Assert.Empty((await ChangedAsync(shop, _clock.GetUtcNow().AddMinutes(1))).Items);
         Assert.Equal(new[] { a, b, c, untouched }.Order(), (await ListIdsAsync(shop)).Order());
     }
 
@@ -183,12 +192,12 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     public async Task Scoped_keys_see_their_connection_and_other_tenants_see_nothing_in_either_feed()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var mine = await Seed.AccountAsync(app, "threepl");
         var other = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var stranger = await Seed.AccountAsync(app, "merchant");
-        var since = DateTimeOffset.UtcNow;
+        var since = _clock.GetUtcNow();
         var connection = await Connect.ActiveAsync(app, mine, merchant);
         var competing = await Connect.ActiveAsync(app, other, merchant);
         var strangerConnection = await Connect.ActiveAsync(app, mine, stranger);
@@ -204,7 +213,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/orders/{theirs}/delegate", new { connectionId = competing }), HttpStatusCode.OK);
         await WaitForStatusAsync(tpl, strangers, "awaiting_shipment");
         using var scoped = app.WithKey((await ApiAssert.Json(await shop.PostAsJsonAsync("/v1/api-keys", new { name = "wms", permissions = new[] { "*" }, connectionId = connection }), HttpStatusCode.Created)).GetProperty("key").GetString()!);
-        await Task.Delay(Settle);
+        _clock.Jump(Settle);
 
         async Task<string[]> Orders(HttpClient client, string query = "") => [.. (await ChangedAsync(client, since, query)).Items.Select(i => i.Id).Distinct().Order()];
         Assert.Equal(new[] { mineOrder, theirs }.Order(), await Orders(shop));
@@ -219,7 +228,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         // Events: the merchant's account heard about both connections; its scoped key only about its own.
         await Eventually.True(async () => (await EventsAsync(shop, since)).Any(e => OrderOf(e) == theirs), "the competing delegation's event to be recorded");
         await Eventually.True(async () => (await EventsAsync(scoped, since)).Any(e => OrderOf(e) == mineOrder), "the scoped connection's event to be recorded");
-        await Task.Delay(Settle);
+        _clock.Jump(Settle);
         var merchantEvents = await EventsAsync(shop, since);
         Assert.Contains(merchantEvents, e => ConnectionOf(e) == competing);
         Assert.DoesNotContain(merchantEvents, e => ConnectionOf(e) == strangerConnection);
@@ -244,14 +253,14 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     public async Task Events_catch_up_returns_the_events_a_down_receiver_was_sent_with_the_same_ids_and_bodies()
     {
         await using var receiver = await TestReceiver.StartAsync((_, c) => TestReceiver.Status(c, 503));
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         var connection = await Connect.ActiveAsync(app, threePl, merchant);
         using var shop = app.WithKey(merchant.ApiKey);
         using var tpl = app.WithKey(threePl.ApiKey);
         await ApiAssert.Json(await tpl.PatchJson($"/v1/connections/{connection}/settings", new { webhookUrl = receiver.HookUrl }), HttpStatusCode.OK);
-        var since = DateTimeOffset.UtcNow;
+        var since = _clock.GetUtcNow();
         var orders = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -262,7 +271,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{orders[0]}/start", null), HttpStatusCode.OK);
         await Eventually.True(() => Task.FromResult(receiver.Hooks.Select(h => h.Id).Distinct().Count() == 4), "the receiver to be sent four events");
 
-        await Task.Delay(Settle);
+        _clock.Jump(Settle);
         var feed = await EventsAsync(tpl, since, limit: 2);
         var orderEvents = feed.Where(e => OrderOf(e) is not null).ToList();
         var sent = receiver.Hooks.GroupBy(h => h.Id!).ToDictionary(g => g.Key, g => JsonNode.Parse(g.First().Body)!);
@@ -282,7 +291,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         // The merchant had no webhook at all, yet its account was told the same order events.
         var merchantFeed = await EventsAsync(shop, since);
         Assert.Superset(sent.Keys.ToHashSet(), merchantFeed.Select(e => e.GetProperty("id").GetString()!).ToHashSet());
-        Assert.Empty(await EventsAsync(tpl, DateTimeOffset.UtcNow.AddMinutes(1)));
+        Assert.Empty(await EventsAsync(tpl, _clock.GetUtcNow().AddMinutes(1)));
     }
 
     [Theory]
@@ -301,7 +310,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     [InlineData("/v1/events?cursor=%00", "cursor")]
     public async Task A_bad_reconciliation_parameter_is_a_400_naming_it(string url, string field)
     {
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var merchant = await Seed.AccountAsync(app, "merchant");
         using var shop = app.WithKey(merchant.ApiKey);
         var problem = await ApiAssert.Problem(await shop.GetAsync(url), HttpStatusCode.BadRequest, "validation_failed");
@@ -311,16 +320,16 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     [Fact]
     public async Task Any_offset_and_a_lowercase_z_name_the_same_instant()
     {
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var merchant = await Seed.AccountAsync(app, "merchant");
         var threePl = await Seed.AccountAsync(app, "threepl");
         await Connect.ActiveAsync(app, threePl, merchant);
         using var shop = app.WithKey(merchant.ApiKey);
         var id = (await SubmitAsync(shop, "tz")).GetProperty("id").GetString()!;
         await WaitForStatusAsync(shop, id, "awaiting_shipment");
-        await Task.Delay(Settle);
-        var before = DateTimeOffset.UtcNow.AddMinutes(-1).ToOffset(TimeSpan.FromHours(5.5));
-        var after = DateTimeOffset.UtcNow.AddMinutes(1).ToOffset(TimeSpan.FromHours(-3));
+        _clock.Jump(Settle);
+        var before = _clock.GetUtcNow().AddMinutes(-1).ToOffset(TimeSpan.FromHours(5.5));
+        var after = _clock.GetUtcNow().AddMinutes(1).ToOffset(TimeSpan.FromHours(-3));
         Assert.Contains(id, (await ChangedAsync(shop, before)).Items.Select(i => i.Id));
         Assert.Empty((await ChangedAsync(shop, after)).Items);
         Assert.Contains(id, (await ApiAssert.Json(await shop.GetAsync($"/v1/orders?updatedSince={before.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss}z"), HttpStatusCode.OK))
@@ -338,7 +347,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     [Fact]
     public async Task A_change_row_stored_later_than_the_write_bound_moves_to_a_fresh_time_and_stays_the_only_one()
     {
-        using var app = new TestApp(azurite, Settings());
+        using var app = App();
         var store = new OrderStore(app.Services.GetRequiredService<TableServiceClient>(), app.Services.GetRequiredService<StorageNames>());
         var options = new ReconciliationOptions { SettleWindow = Settle };
         var partition = "m|test-" + Guid.NewGuid().ToString("N");
