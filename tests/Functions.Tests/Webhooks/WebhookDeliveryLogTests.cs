@@ -71,6 +71,9 @@ public sealed class WebhookDeliveryLogTests(AzuriteFixture azurite)
         Assert.Equal(expected, await ListAllAsync(tpl, "limit=3"));
         Assert.Equal(expected.Where(e => e.Item1 != n3), await ListAllAsync(tpl, $"limit=2&connectionId={connection}"));
         Assert.Equal([(n2, 3), (l1, 2)], await ListAllAsync(tpl, "limit=200&status=failed"));
+        var before = TableClientExtensions.EncodePosition($"deliveries|{owner.Value} 0000000000000000001|{l1}");
+        var stale = await ApiAssert.Json(await tpl.GetAsync($"/v1/webhook-deliveries?cursor={before}"), HttpStatusCode.OK);
+        Assert.Equal((0, JsonValueKind.Null), (stale.GetProperty("items").GetArrayLength(), stale.GetProperty("nextCursor").ValueKind));
 
         var attempts = (await ApiAssert.Json(await tpl.GetAsync($"/v1/webhook-deliveries/{l1}"), HttpStatusCode.OK)).GetProperty("attempts");
         Assert.Equal([1, 2], attempts.EnumerateArray().Select(a => a.GetProperty("number").GetInt32()));
