@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure.Storage.Queues;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
@@ -20,6 +21,7 @@ public sealed record DeliveryMessage(string DeliveryId, int Attempt, bool Manual
         new(delivery.Id, attempt, manual, delivery.Legacy ? null : delivery.OwnerAccountId.Value);
 
     /// <summary>The owner to look the delivery up under, if the message names a valid one.</summary>
+    [JsonIgnore]
     public AccountId? Owner => AccountId.TryParse(OwnerAccountId, out var owner) ? owner : null;
 }
 

@@ -40,6 +40,22 @@ public sealed class WebhookDeliveryLogTests(AzuriteFixture azurite)
         Assert.True(WebhookTable.IsDeliveryId(WebhookDeliveryStore.DeliveryId("evt_1", DateTimeOffset.MaxValue, "x")));
     }
 
+    [Fact]
+    public void A_delivery_message_names_the_owners_partition_and_one_of_the_old_shape_reads_the_legacy_layout()
+    {
+        var owner = AccountId.New();
+        var at = DateTimeOffset.UtcNow;
+        var delivery = new WebhookDelivery(WebhookDeliveryStore.DeliveryId("evt_1", at, "ep_00000000000000000000"), "evt_1", "order.updated", at, "{}",
+            "ep_00000000000000000000", owner, null, DeliveryStatus.Pending, 0, 0, at, null, null, null, default);
+
+        var json = JsonSerializer.Serialize(DeliveryMessage.For(delivery, 2), Messaging.EventEnvelope.Json);
+        Assert.Equal(["deliveryId", "attempt", "manual", "ownerAccountId"], JsonDocument.Parse(json).RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(owner, JsonSerializer.Deserialize<DeliveryMessage>(json, Messaging.EventEnvelope.Json)!.Owner);
+        Assert.Null(DeliveryMessage.For(delivery with { Legacy = true }, 2).OwnerAccountId);
+        var old = JsonSerializer.Deserialize<DeliveryMessage>($$"""{"deliveryId":"{{delivery.Id}}","attempt":3,"manual":true}""", Messaging.EventEnvelope.Json)!;
+        Assert.Equal((delivery.Id, 3, true, (AccountId?)null), (old.DeliveryId, old.Attempt, old.Manual, old.Owner));
+    }
+
     /// <summary>
     /// Four deliveries in the owner's partition (each inserted with its first attempt, as fan-out does) and two in the
     /// legacy layout, all paged through the API with limits that end pages inside the new rows, at the seam and inside
