@@ -142,6 +142,16 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         Assert.Equal(200, attempt.GetProperty("statusCode").GetInt32());
         Assert.Equal("thanks", attempt.GetProperty("response").GetString());
         Assert.True(attempt.GetProperty("latencyMs").GetInt64() >= 0);
+
+        // The first attempt's insert is the only row it writes: no log row beside it, no partition of its own.
+        var id = delivery.GetProperty("id").GetString()!;
+        var table = s.App.Services.GetRequiredService<WebhookTable>().Client;
+        var rows = new List<string>();
+        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"deliveries|" + s.ThreePl.Id} or PartitionKey eq {id}")))
+        {
+            rows.Add(row.PartitionKey + "/" + row.RowKey);
+        }
+        Assert.Equal([$"deliveries|{s.ThreePl.Id}/{id}", $"deliveries|{s.ThreePl.Id}/{id}|attempt|00001"], rows);
     }
 
     [Fact]
