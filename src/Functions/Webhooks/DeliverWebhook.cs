@@ -29,7 +29,7 @@ public sealed class DeliverWebhook(WebhookDeliveryStore store, WebhookAttempts a
     {
         var message = JsonSerializer.Deserialize<DeliveryMessage>(trigger.MessageText, EventEnvelope.Json)
             ?? throw new JsonException("Empty delivery message.");
-        var delivery = await store.GetDeliveryAsync(message.DeliveryId, cancellationToken).ConfigureAwait(false);
+        var delivery = await store.GetDeliveryAsync(message.Owner, message.DeliveryId, cancellationToken).ConfigureAwait(false);
         if (delivery is null)
         {
             return;

@@ -19,7 +19,7 @@ public sealed record WebhookDeliveryResponse(
 
 /// <summary>
 /// The delivery log of the caller's destinations, newest first, with every attempt. A key scoped to a
-/// connection sees that connection's deliveries only. Status is read from the delivery rows, so a filtered
+/// connection sees that connection's deliveries only. The status filter applies to the page read, so a filtered
 /// page can hold fewer than <c>limit</c> items while <c>nextCursor</c> still says there is more.
 /// </summary>
 public sealed class ListWebhookDeliveries(WebhookDeliveryStore store)
@@ -50,16 +50,11 @@ public sealed class ListWebhookDeliveries(WebhookDeliveryStore store)
             }
             connectionId = scope.Value;
         }
-        var (ids, next) = await store.ListLogAsync(caller.AccountId, connectionId, null, cursor, pageSize, cancellationToken).ConfigureAwait(false);
-        var deliveries = await Task.WhenAll(ids.Select(id => store.GetDeliveryAsync(id, cancellationToken))).ConfigureAwait(false);
-        var items = new List<WebhookDeliveryResponse>();
-        foreach (var delivery in deliveries)
-        {
-            if (delivery is not null && delivery.OwnerAccountId == caller.AccountId && (status is null || delivery.Status == status))
-            {
-                items.Add(WebhookDeliveryResponse.For(delivery, await store.ListAttemptsAsync(delivery.Id, cancellationToken).ConfigureAwait(false)));
-            }
-        }
+        var (entries, next) = await store.ListAsync(caller.AccountId, connectionId, null, cursor, pageSize, cancellationToken).ConfigureAwait(false);
+        var items = entries
+            .Where(e => status is null || e.Delivery.Status == status)
+            .Select(e => WebhookDeliveryResponse.For(e.Delivery, e.Attempts))
+            .ToList();
         return TypedResults.Ok(new Page<WebhookDeliveryResponse>(items, next));
     }
 
@@ -68,17 +63,21 @@ public sealed class ListWebhookDeliveries(WebhookDeliveryStore store)
         var delivery = await FindAsync(store, caller, id, cancellationToken).ConfigureAwait(false);
         return delivery is null
             ? Problems.NotFound("webhook delivery")
-            : TypedResults.Ok(WebhookDeliveryResponse.For(delivery, await store.ListAttemptsAsync(delivery.Id, cancellationToken).ConfigureAwait(false)));
+            : TypedResults.Ok(WebhookDeliveryResponse.For(delivery, await store.ListAttemptsAsync(delivery, cancellationToken).ConfigureAwait(false)));
     }
 
-    /// <summary>Object-level check: the caller's account owns the destination, and a scoped key covers the connection.</summary>
+    /// <summary>
+    /// Object-level check: the caller's account owns the destination, and a scoped key covers the connection. The
+    /// caller's partition is where its deliveries are, so another tenant's id is not found there; a legacy delivery
+    /// names its owner in its row.
+    /// </summary>
     public static async Task<WebhookDelivery?> FindAsync(WebhookDeliveryStore store, Caller caller, string id, CancellationToken cancellationToken)
     {
         if (!WebhookTable.IsDeliveryId(id))
         {
             return null;
         }
-        var delivery = await store.GetDeliveryAsync(id, cancellationToken).ConfigureAwait(false);
+        var delivery = await store.GetDeliveryAsync(caller.AccountId, id, cancellationToken).ConfigureAwait(false);
         return delivery is not null && delivery.OwnerAccountId == caller.AccountId
             && (caller.Scope is null || delivery.ConnectionId == caller.Scope.Value.Value)
             ? delivery

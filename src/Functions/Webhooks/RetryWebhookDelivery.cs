@@ -35,7 +35,7 @@ public sealed class RetryWebhookDelivery(WebhookDeliveryStore store, WebhookEndp
             return Problems.Conflict("delivery_pending", "The delivery is still being attempted; retry it once it has succeeded or failed.");
         }
         var retried = await RetryAsync(delivery, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Accepted($"/v1/webhook-deliveries/{id}", WebhookDeliveryResponse.For(retried, await store.ListAttemptsAsync(id, cancellationToken).ConfigureAwait(false)));
+        return TypedResults.Accepted($"/v1/webhook-deliveries/{id}", WebhookDeliveryResponse.For(retried, await store.ListAttemptsAsync(retried, cancellationToken).ConfigureAwait(false)));
     }
 
     public async Task<Results<Accepted<RecoverWebhookDeliveriesResponse>, ProblemHttpResult>> RecoverAsync(Caller caller, RecoverWebhookDeliveriesRequest request, CancellationToken cancellationToken)
@@ -76,13 +76,12 @@ public sealed class RetryWebhookDelivery(WebhookDeliveryStore store, WebhookEndp
         do
         {
             // The log is newest first and bounded below by since, so this walks exactly the window asked for.
-            var (ids, next) = await store.ListLogAsync(caller.AccountId, request.ConnectionId, request.Since, cursor, 200, cancellationToken).ConfigureAwait(false);
+            var (entries, next) = await store.ListAsync(caller.AccountId, request.ConnectionId, request.Since, cursor, 200, cancellationToken).ConfigureAwait(false);
             cursor = next;
-            seen += ids.Count;
-            foreach (var id in ids)
+            seen += entries.Count;
+            foreach (var (delivery, _) in entries)
             {
-                if (await store.GetDeliveryAsync(id, cancellationToken).ConfigureAwait(false) is { Status: DeliveryStatus.Failed } delivery
-                    && delivery.Destination == destination && delivery.OwnerAccountId == caller.AccountId)
+                if (delivery.Status == DeliveryStatus.Failed && delivery.Destination == destination)
                 {
                     await RetryAsync(delivery, cancellationToken).ConfigureAwait(false);
                     retried++;
@@ -96,7 +95,7 @@ public sealed class RetryWebhookDelivery(WebhookDeliveryStore store, WebhookEndp
     private async Task<WebhookDelivery> RetryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         await health.ResetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
-        await queue.SendAsync(new DeliveryMessage(delivery.Id, delivery.Attempts + 1, Manual: true), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await queue.SendAsync(DeliveryMessage.For(delivery, delivery.Attempts + 1, manual: true), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         var pending = delivery with { Status = DeliveryStatus.Pending, RoundStart = delivery.Attempts, NextAttemptAt = time.GetUtcNow(), FailureReason = null };
         try
         {
@@ -106,7 +105,7 @@ public sealed class RetryWebhookDelivery(WebhookDeliveryStore store, WebhookEndp
         catch (Azure.RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed)
         {
             // The worker already picked the message up; its state is the newer one.
-            return await store.GetDeliveryAsync(delivery.Id, cancellationToken).ConfigureAwait(false) ?? pending;
+            return await store.GetDeliveryAsync(delivery.OwnerAccountId, delivery.Id, cancellationToken).ConfigureAwait(false) ?? pending;
         }
     }
 }

@@ -40,47 +40,97 @@ public sealed record WebhookDelivery(
     public int? InFlightAttempt { get; init; }
 
     public DateTimeOffset? InFlightUntil { get; init; }
+
+    /// <summary>
+    /// Stored in the layout of releases before December 2026 (its own partition, plus a separate log row): such a
+    /// delivery keeps being read, claimed, committed and listed where it is (<see cref="WebhookDeliveryStore"/>).
+    /// </summary>
+    public bool Legacy { get; init; }
 }
 
 public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, int? StatusCode, long LatencyMs, string? Response, string? Error);
 
+/// <summary>A delivery as its owner's log lists it: its state and every attempt, oldest attempt first.</summary>
+public sealed record DeliveryLogEntry(WebhookDelivery Delivery, IReadOnlyList<WebhookAttempt> Attempts);
+
 /// <summary>
-/// The deliveries in <see cref="WebhookTable"/>:
+/// The deliveries in <see cref="WebhookTable"/>, each in its owner's partition <c>deliveries|{ownerAccountId}</c>
+/// (the account whose destination it goes to):
 /// <list type="bullet">
-/// <item><c>{deliveryId}</c>: RowKey <c>delivery</c> (state, body) and <c>attempt|{n}</c>. Partitioned by
-/// delivery, not by destination: an attempt row and the state change it causes commit in one entity-group
-/// transaction, and deliveries to the same destination never compete for one partition's throughput.
-/// The delivery id is derived from (event id, destination), which makes fan-out idempotent.</item>
-/// <item><c>deliveries|{ownerAccountId}</c>, RowKey <c>{inverted ticks}|{deliveryId}</c>: the owner's delivery
-/// log, newest first, never changed after insert; status is read from the delivery row.</item>
+/// <item>RowKey <c>{deliveryId}</c>: the delivery (state, body). The delivery id is <c>dlv_</c>, 9 characters of
+/// inverted event time (milliseconds) and 11 of a hash of (event id, destination): the same event and destination
+/// always give the same id, which makes fan-out idempotent, and RowKey order is the log's order, newest first, so the
+/// owner's log is this partition read in order, status included, with no row of its own to write.</item>
+/// <item>RowKey <c>{deliveryId}|attempt|{n:D5}</c>: one row per attempt, sorted right after its delivery (<c>|</c>
+/// follows every id character), so one range query returns deliveries with their attempts. An attempt row and the
+/// state change it causes commit in one entity-group transaction; a first attempt is its delivery's only write.</item>
+/// <item>Legacy (written before December 2026), kept working without a migration: partition <c>{deliveryId}</c> with
+/// RowKey <c>delivery</c> and <c>attempt|{n:D5}</c>, and in the owner's partition a log row
+/// <c>{inverted ticks D19}|{deliveryId}</c>, whose digits sort before every <c>dlv_</c> key. A lookup by id reads the
+/// new key first and the legacy key only on a miss; the log lists the new rows, then the legacy log rows.</item>
 /// </list>
+/// Lookups by id alone always know the owner: the caller of the HTTP API is the owner (another tenant's id is simply
+/// not in its partition), and delivery messages carry it (<see cref="DeliveryMessage.OwnerAccountId"/>).
 /// </summary>
-public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter writer)
+public sealed class WebhookDeliveryStore(WebhookTable table)
 {
-    private const string DeliveryRowKey = "delivery";
-    private const string AttemptPrefix = "attempt|";
+    private const string IdPrefix = "dlv_";
+
+    /// <summary>The first RowKey after every delivery id and its attempts (<c>`</c> follows <c>_</c>).</summary>
+    private const string AfterIds = "dlv`";
+
+    private const string AttemptInfix = "|attempt|";
+    private const string LegacyDeliveryRowKey = "delivery";
+    private const string LegacyAttemptPrefix = "attempt|";
+    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+
+    /// <summary>45 bits of milliseconds since 1970 last until the year 3084.</summary>
+    private const int TimeChars = 9;
+
+    private const long MaxTime = (1L << (5 * TimeChars)) - 1;
 
     private TableClient Table => table.Client;
 
-    public static string DeliveryId(string eventId, string destination)
+    /// <summary>
+    /// The id of the delivery of event <paramref name="eventId"/> to <paramref name="destination"/>. The alphabet is in
+    /// ordinal order, so a later <paramref name="eventCreatedAt"/> gives a smaller id.
+    /// </summary>
+    public static string DeliveryId(string eventId, DateTimeOffset eventCreatedAt, string destination)
     {
-        const string alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+        Span<char> chars = stackalloc char[Identifier.RandomLength];
+        WriteTime(MaxTime - Math.Clamp(eventCreatedAt.ToUnixTimeMilliseconds(), 0, MaxTime), chars[..TimeChars]);
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(eventId + "|" + destination));
-        return "dlv_" + string.Concat(hash.Take(Identifier.RandomLength).Select(b => alphabet[b & 31]));
+        for (var i = TimeChars; i < chars.Length; i++)
+        {
+            chars[i] = Alphabet[hash[i] & 31];
+        }
+        return string.Concat(IdPrefix, chars);
     }
 
-    private static string LogPartition(AccountId account) => $"deliveries|{account.Value}";
+    private static void WriteTime(long value, Span<char> chars)
+    {
+        for (var i = chars.Length - 1; i >= 0; i--)
+        {
+            chars[i] = Alphabet[(int)(value & 31)];
+            value >>= 5;
+        }
+    }
 
-    private static string LogRowKey(DateTimeOffset at, string deliveryId) =>
+    private static string OwnerPartition(AccountId owner) => $"deliveries|{owner.Value}";
+
+    private static string LegacyLogRowKey(DateTimeOffset at, string deliveryId) =>
         (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + deliveryId;
 
+    private static (string PartitionKey, string RowKey) KeyOf(WebhookDelivery d) =>
+        d.Legacy ? (d.Id, LegacyDeliveryRowKey) : (OwnerPartition(d.OwnerAccountId), d.Id);
+
+    private static string AttemptPrefix(WebhookDelivery d) => d.Legacy ? LegacyAttemptPrefix : d.Id + AttemptInfix;
+
     /// <summary>
-    /// Creates the delivery and its log row; an existing delivery (a re-run fan-out) is returned as it is, with
-    /// Created false.
+    /// Creates the delivery; an existing delivery (a re-run fan-out) is returned as it is, with Created false.
     /// </summary>
     public async Task<(WebhookDelivery Delivery, bool Created)> CreateDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        await LogAsync(delivery, cancellationToken).ConfigureAwait(false);
         try
         {
             var response = await Table.AddEntityAsync(ToEntity(delivery), cancellationToken).ConfigureAwait(false);
@@ -88,30 +138,26 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
         {
-            var existing = await GetDeliveryAsync(delivery.Id, cancellationToken).ConfigureAwait(false)
+            var existing = await GetDeliveryAsync(delivery.OwnerAccountId, delivery.Id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Delivery {delivery.Id} conflicted but cannot be read.");
             return (existing, false);
         }
     }
 
     /// <summary>
-    /// Writes the delivery's row in its owner's log. It goes first, before the delivery row: it is immutable and
-    /// idempotent, and a delivery must never exist without it. An owner's concurrent deliveries share one transaction
-    /// for their log rows.
+    /// The delivery from its owner's partition, or on a miss from the legacy layout (one more read, which only a
+    /// legacy delivery or an id that exists nowhere costs). Without an owner (a message sent before messages carried
+    /// one, which can only name a legacy delivery) only the legacy layout is read. The caller checks who owns a
+    /// legacy delivery.
     /// </summary>
-    public Task LogAsync(WebhookDelivery delivery, CancellationToken cancellationToken) =>
-        writer.UpsertAsync(Table, [new TableEntity(LogPartition(delivery.OwnerAccountId), LogRowKey(delivery.EventCreatedAt, delivery.Id))
-        {
-            ["DeliveryId"] = delivery.Id,
-            ["Destination"] = delivery.Destination,
-            ["ConnectionId"] = delivery.ConnectionId,
-            ["EventType"] = delivery.EventType,
-        }], cancellationToken);
-
-    public async Task<WebhookDelivery?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken)
+    public async Task<WebhookDelivery?> GetDeliveryAsync(AccountId? owner, string deliveryId, CancellationToken cancellationToken)
     {
-        var row = await Table.FindAsync(deliveryId, DeliveryRowKey, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : DeliveryFrom(row);
+        if (owner is { } account && await Table.FindAsync(OwnerPartition(account), deliveryId, cancellationToken).ConfigureAwait(false) is { } row)
+        {
+            return DeliveryFrom(row);
+        }
+        var legacy = await Table.FindAsync(deliveryId, LegacyDeliveryRowKey, cancellationToken).ConfigureAwait(false);
+        return legacy is null ? null : DeliveryFrom(legacy);
     }
 
     /// <summary>
@@ -120,7 +166,8 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
     /// </summary>
     public async Task<ETag?> TryClaimAttemptAsync(WebhookDelivery delivery, int number, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        var claim = new TableEntity(delivery.Id, DeliveryRowKey) { ["InFlightAttempt"] = number, ["InFlightUntil"] = until };
+        var (partitionKey, rowKey) = KeyOf(delivery);
+        var claim = new TableEntity(partitionKey, rowKey) { ["InFlightAttempt"] = number, ["InFlightUntil"] = until };
         try
         {
             return (await Table.UpdateEntityAsync(claim, delivery.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false)).GetETag();
@@ -134,7 +181,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
     /// <summary>
     /// The new state and the attempt that caused it, in one transaction under the delivery's ETag; a delivery without
     /// one (a first attempt made before anything was stored) is inserted, and a conflict (409) means another copy of
-    /// the work stored it first.
+    /// the work stored it first. Both rows are in the delivery's partition, whichever layout it has.
     /// </summary>
     public async Task<ETag> CommitAttemptAsync(WebhookDelivery updated, WebhookAttempt? attempt, CancellationToken cancellationToken)
     {
@@ -146,7 +193,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
         };
         if (attempt is not null)
         {
-            actions.Add(new(TableTransactionActionType.Add, new TableEntity(updated.Id, AttemptPrefix + attempt.Number.ToString("D5", CultureInfo.InvariantCulture))
+            var row = new TableEntity(KeyOf(updated).PartitionKey, AttemptPrefix(updated) + attempt.Number.ToString("D5", CultureInfo.InvariantCulture))
             {
                 ["At"] = attempt.At,
                 ["Url"] = attempt.Url,
@@ -154,42 +201,116 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
                 ["LatencyMs"] = attempt.LatencyMs,
                 ["Response"] = attempt.Response,
                 ["Error"] = attempt.Error,
-            }));
+            };
+            if (!updated.Legacy)
+            {
+                // The log's connection filter runs on the service and must keep a delivery's attempts with it.
+                row["ConnectionId"] = updated.ConnectionId;
+            }
+            actions.Add(new(TableTransactionActionType.Add, row));
         }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
-    public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(string deliveryId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {deliveryId} and RowKey ge {AttemptPrefix} and RowKey lt {"attempt}"}");
+        var partitionKey = KeyOf(delivery).PartitionKey;
+        var prefix = AttemptPrefix(delivery);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ge {prefix} and RowKey lt {prefix + "~"}");
         var list = new List<WebhookAttempt>();
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            list.Add(new WebhookAttempt(
-                int.Parse(row.RowKey[AttemptPrefix.Length..], CultureInfo.InvariantCulture),
-                row.GetDateTimeOffset("At")!.Value, row.GetString("Url") ?? "", row.GetInt32("StatusCode"),
-                row.GetInt64("LatencyMs") ?? 0, row.GetString("Response"), row.GetString("Error")));
+            list.Add(AttemptFrom(row, prefix.Length));
         }
         return list;
     }
 
-    /// <summary>A page of the owner's log (newest first), optionally for one connection; <paramref name="since"/> bounds it in time.</summary>
-    public async Task<(IReadOnlyList<string> DeliveryIds, string? Cursor)> ListLogAsync(
+    /// <summary>
+    /// A page of the owner's log, newest first: up to <paramref name="limit"/> deliveries with their attempts, optionally
+    /// for one connection; <paramref name="since"/> bounds it in time (by event time). The deliveries of the current
+    /// layout come in one range query, attempts included; once they run out, the legacy log rows follow, each costing the
+    /// reads it always did. The cursor is the RowKey of the next page's first row.
+    /// </summary>
+    public async Task<(IReadOnlyList<DeliveryLogEntry> Entries, string? Cursor)> ListAsync(
         AccountId owner, string? connectionId, DateTimeOffset? since, string? cursor, int limit, CancellationToken cancellationToken)
     {
-        var partition = LogPartition(owner);
-        var upper = since is { } s ? LogRowKey(s, "~") : "~";
-        var filter = connectionId is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {upper}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {upper} and ConnectionId eq {connectionId}");
-        var page = await Table.QueryPageAsync(filter, cursor, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (page.Items.Select(e => e.GetString("DeliveryId")!).ToList(), page.ContinuationToken);
+        var partition = OwnerPartition(owner);
+        var position = TableClientExtensions.DecodePosition(cursor);
+        var entries = new List<DeliveryLogEntry>();
+        if (position is null || position.StartsWith(IdPrefix, StringComparison.Ordinal))
+        {
+            var upper = since is { } s ? IdPrefix + TimePrefix(s) + "~" : AfterIds;
+            var filter = RangeFilter(partition, position ?? IdPrefix, upper, connectionId);
+            WebhookDelivery? current = null;
+            var attempts = new List<WebhookAttempt>();
+            // Most deliveries succeed at once: a delivery row and one attempt row each, and the next page's first row.
+            await foreach (var row in Table.QueryAsync<TableEntity>(filter, Math.Min(1000, 2 * limit + 1), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                var attemptAt = row.RowKey.IndexOf(AttemptInfix, StringComparison.Ordinal);
+                if (attemptAt >= 0)
+                {
+                    if (current is not null && attemptAt == current.Id.Length && row.RowKey.StartsWith(current.Id, StringComparison.Ordinal))
+                    {
+                        attempts.Add(AttemptFrom(row, attemptAt + AttemptInfix.Length));
+                    }
+                    continue;
+                }
+                if (current is not null)
+                {
+                    entries.Add(new DeliveryLogEntry(current, attempts));
+                    attempts = [];
+                }
+                if (entries.Count == limit)
+                {
+                    return (entries, TableClientExtensions.EncodePosition(row.RowKey));
+                }
+                current = DeliveryFrom(row);
+            }
+            if (current is not null)
+            {
+                entries.Add(new DeliveryLogEntry(current, attempts));
+            }
+            position = "";
+        }
+        var legacyUpper = since is { } t ? LegacyLogRowKey(t, "~") : IdPrefix;
+        var legacyFilter = RangeFilter(partition, position, legacyUpper, connectionId);
+        await foreach (var row in Table.QueryAsync<TableEntity>(legacyFilter, limit - entries.Count + 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (entries.Count == limit)
+            {
+                return (entries, TableClientExtensions.EncodePosition(row.RowKey));
+            }
+            // A log row was written before its delivery, which a crash may have kept from being written.
+            if (await GetDeliveryAsync(null, row.GetString("DeliveryId")!, cancellationToken).ConfigureAwait(false) is { } delivery && delivery.OwnerAccountId == owner)
+            {
+                entries.Add(new DeliveryLogEntry(delivery, await ListAttemptsAsync(delivery, cancellationToken).ConfigureAwait(false)));
+            }
+        }
+        return (entries, null);
     }
+
+    private static string RangeFilter(string partition, string from, string upper, string? connectionId) => connectionId is null
+        ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {upper}")
+        : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {upper} and ConnectionId eq {connectionId}");
+
+    /// <summary>The leading id characters of every delivery of an event created at <paramref name="at"/>.</summary>
+    private static string TimePrefix(DateTimeOffset at)
+    {
+        Span<char> chars = stackalloc char[TimeChars];
+        WriteTime(MaxTime - Math.Clamp(at.ToUnixTimeMilliseconds(), 0, MaxTime), chars);
+        return new string(chars);
+    }
+
+    private static WebhookAttempt AttemptFrom(TableEntity row, int numberAt) => new(
+        int.Parse(row.RowKey[numberAt..], CultureInfo.InvariantCulture),
+        row.GetDateTimeOffset("At")!.Value, row.GetString("Url") ?? "", row.GetInt32("StatusCode"),
+        row.GetInt64("LatencyMs") ?? 0, row.GetString("Response"), row.GetString("Error"));
 
     private static TableEntity ToEntity(WebhookDelivery d)
     {
-        var row = new TableEntity(d.Id, DeliveryRowKey)
+        var (partitionKey, rowKey) = KeyOf(d);
+        var row = new TableEntity(partitionKey, rowKey)
         {
             ["EventId"] = d.EventId,
             ["EventType"] = d.EventType,
@@ -213,8 +334,9 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
 
     private static WebhookDelivery DeliveryFrom(TableEntity row)
     {
+        var legacy = row.RowKey == LegacyDeliveryRowKey;
         return new WebhookDelivery(
-            row.PartitionKey,
+            legacy ? row.PartitionKey : row.RowKey,
             row.GetString("EventId")!,
             row.GetString("EventType")!,
             row.GetDateTimeOffset("EventCreatedAt")!.Value,
@@ -233,6 +355,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table, PartitionWriter wri
         {
             InFlightAttempt = row.GetInt32("InFlightAttempt"),
             InFlightUntil = row.GetDateTimeOffset("InFlightUntil"),
+            Legacy = legacy,
         };
     }
 }

@@ -66,13 +66,12 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
     {
         var now = time.GetUtcNow();
         var fresh = new WebhookDelivery(
-            WebhookDeliveryStore.DeliveryId(envelope.Id, destination), envelope.Id, envelope.Type, envelope.CreatedAt, body, destination, owner,
+            WebhookDeliveryStore.DeliveryId(envelope.Id, envelope.CreatedAt, destination), envelope.Id, envelope.Type, envelope.CreatedAt, body, destination, owner,
             envelope.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default);
         if (!redelivered)
         {
             // The first publication sends before the delivery is stored, then inserts it with its first attempt: one
             // write instead of a claiming insert and a commit. Its own message coming back covers a crash in between.
-            await deliveries.LogAsync(fresh, cancellationToken).ConfigureAwait(false);
             await attempts.AttemptAsync(fresh, 1, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -90,7 +89,7 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             // Two seconds past the claim: a queue delay travels in whole seconds and a message may turn visible up to one
             // early, and a first copy that still finds the claim standing stops as a duplicate would.
             var untilLapsed = delivery.InFlightUntil is { } until && until > now ? until - now + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
-            await queue.SendAsync(new DeliveryMessage(delivery.Id, 1), untilLapsed, cancellationToken).ConfigureAwait(false);
+            await queue.SendAsync(DeliveryMessage.For(delivery, 1), untilLapsed, cancellationToken).ConfigureAwait(false);
         }
         else if (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 1, InFlightAttempt: null })
         {

@@ -142,6 +142,16 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         Assert.Equal(200, attempt.GetProperty("statusCode").GetInt32());
         Assert.Equal("thanks", attempt.GetProperty("response").GetString());
         Assert.True(attempt.GetProperty("latencyMs").GetInt64() >= 0);
+
+        // The first attempt's insert is the only row it writes: no log row beside it, no partition of its own.
+        var id = delivery.GetProperty("id").GetString()!;
+        var table = s.App.Services.GetRequiredService<WebhookTable>().Client;
+        var rows = new List<string>();
+        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"deliveries|" + s.ThreePl.Id} or PartitionKey eq {id}")))
+        {
+            rows.Add(row.PartitionKey + "/" + row.RowKey);
+        }
+        Assert.Equal([$"deliveries|{s.ThreePl.Id}/{id}", $"deliveries|{s.ThreePl.Id}/{id}|attempt|00001"], rows);
     }
 
     [Fact]
@@ -334,11 +344,12 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         var (endpointId, _) = await s.EndpointAsync(receiver.HookUrl, "order.*");
         var store = s.App.Services.GetRequiredService<WebhookDeliveryStore>();
         var eventId = "evt_test_" + Guid.NewGuid().ToString("N");
-        var body = JsonSerializer.Serialize(new WebhookPayload(eventId, "order.updated", DateTimeOffset.UtcNow, JsonSerializer.SerializeToElement(new { version = 1 })), EventEnvelope.Json);
-        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(eventId, endpointId), eventId, "order.updated", DateTimeOffset.UtcNow, body, endpointId,
+        var createdAt = DateTimeOffset.UtcNow;
+        var body = JsonSerializer.Serialize(new WebhookPayload(eventId, "order.updated", createdAt, JsonSerializer.SerializeToElement(new { version = 1 })), EventEnvelope.Json);
+        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(eventId, createdAt, endpointId), eventId, "order.updated", createdAt, body, endpointId,
             Domain.Common.AccountId.Parse(s.ThreePl.Id), s.ConnectionId, DeliveryStatus.Pending, 0, 0, DateTimeOffset.UtcNow, null, null, null, default), default);
         var queue = s.App.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(s.App.Prefix + DeliveryMessage.Queue);
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(created.Id, 1), EventEnvelope.Json));
+        await queue.SendMessageAsync(JsonSerializer.Serialize(DeliveryMessage.For(created, 1), EventEnvelope.Json));
 
         // The dying worker took attempt 1's message, recorded a failed attempt 1, and died before enqueuing attempt 2.
         Assert.Single((await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(1))).Value);
@@ -372,7 +383,7 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
 
         // What the creating fan-out left: its claimed insert, then attempt 1 recorded as failed with a retry due, and no
         // message asking for attempt 2 (it died first).
-        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(envelope.Id, endpointId), envelope.Id, envelope.Type, envelope.CreatedAt, body,
+        var (created, _) = await store.CreateDeliveryAsync(new WebhookDelivery(WebhookDeliveryStore.DeliveryId(envelope.Id, envelope.CreatedAt, endpointId), envelope.Id, envelope.Type, envelope.CreatedAt, body,
             endpointId, Domain.Common.AccountId.Parse(s.ThreePl.Id), s.ConnectionId, DeliveryStatus.Pending, 0, 0, now, null, null, null, default)
         { InFlightAttempt = 1, InFlightUntil = now.AddSeconds(15) }, default);
         await store.CommitAttemptAsync(created with { Attempts = 1, LastStatusCode = 500, LastAttemptAt = now, NextAttemptAt = now.AddMilliseconds(200), InFlightAttempt = null, InFlightUntil = null },
@@ -406,19 +417,21 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         await firstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var store = s.App.Services.GetRequiredService<WebhookDeliveryStore>();
         var queue = s.App.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(s.App.Prefix + DeliveryMessage.Queue);
-        var pending = WebhookDeliveryStore.DeliveryId(receiver.Hooks[0].Id!, endpointId);
+        var owner = Domain.Common.AccountId.Parse(s.ThreePl.Id);
+        var createdAt = JsonDocument.Parse(receiver.Hooks[0].Body).RootElement.GetProperty("createdAt").GetDateTimeOffset();
+        var pending = WebhookDeliveryStore.DeliveryId(receiver.Hooks[0].Id!, createdAt, endpointId);
 
         // While attempt 1 is in flight (sent before the delivery is stored), and again after it is recorded,
         // duplicates of its message arrive.
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 1), EventEnvelope.Json));
+        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 1, OwnerAccountId: owner.Value), EventEnvelope.Json));
         var done = await s.WaitForDeliveryAsync("connection.deactivated", "succeeded");
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 1), EventEnvelope.Json));
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 2), EventEnvelope.Json));
+        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 1, OwnerAccountId: owner.Value), EventEnvelope.Json));
+        await queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(pending, 2, OwnerAccountId: owner.Value), EventEnvelope.Json));
         await Eventually.True(async () => await queue.ApproximateCountAsync() == 0, "the duplicates to be consumed");
 
         Assert.Equal(2, receiver.Hooks.Count);
         Assert.Equal([1, 2], done.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("number").GetInt32()));
-        Assert.Equal(2, (await store.GetDeliveryAsync(pending, default))!.Attempts);
+        Assert.Equal(2, (await store.GetDeliveryAsync(owner, pending, default))!.Attempts);
     }
 
     [Fact]
