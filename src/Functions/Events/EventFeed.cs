@@ -15,8 +15,9 @@ public sealed record EventResponse(string Id, string Type, DateTimeOffset Create
 /// tenant's partition is ever read), rows keyed by time (<see cref="TimeKeyedFeed"/>): <c>t|{ticks}|{eventId}</c>
 /// for the account, and <c>c|{connectionId}|{ticks}|{eventId}</c> for a key scoped to that connection. Both rows
 /// of an account are one entity-group transaction, shared with the concurrent events of the same account
-/// (<see cref="PartitionWriter"/>): at most one write per event per account. Recorded before the webhook fan-out, so
-/// an event a webhook delivered is in the feed.
+/// (<see cref="PartitionWriter"/>): at most one write per event per account. The same partition holds the account's
+/// webhook deliveries (<see cref="Webhooks.WebhookDeliveryStore"/>), so an account that has a destination for the event
+/// gets its rows in the insert of that delivery instead (<see cref="Webhooks.EventDispatcher"/>): no write of their own.
 /// </summary>
 public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, EventViews views, ReconciliationOptions options, TimeProvider time)
 {
@@ -27,7 +28,8 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
-    private static string Partition(AccountId account) => "a|" + account.Value;
+    /// <summary>The account's partition: its catch-up feed and its webhook deliveries.</summary>
+    public static string Partition(AccountId account) => "a|" + account.Value;
 
     private static string ConnectionPrefix(string connectionId) => "c|" + connectionId + "|";
 
@@ -38,23 +40,54 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
     /// </summary>
     public async Task RecordAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
+        foreach (var account in Accounts(envelope))
+        {
+            await RecordAsync(envelope, account, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The accounts an event concerns, each once.</summary>
+    public static IEnumerable<AccountId> Accounts(EventEnvelope envelope)
+    {
         foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
         {
-            if (!AccountId.TryParse(accountId, out var account))
+            if (AccountId.TryParse(accountId, out var account))
             {
-                continue;
-            }
-            var keyTime = TimeKeyedFeed.KeyTime(envelope.CreatedAt, time.GetUtcNow(), options);
-            await WriteAsync(envelope, account, keyTime, cancellationToken).ConfigureAwait(false);
-            for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
-            {
-                keyTime = time.GetUtcNow();
-                await WriteAsync(envelope, account, keyTime, cancellationToken).ConfigureAwait(false);
+                yield return account;
             }
         }
     }
 
-    private Task WriteAsync(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    /// <summary>Records the event for one account, with a write of its own.</summary>
+    public async Task RecordAsync(EventEnvelope envelope, AccountId account, CancellationToken cancellationToken)
+    {
+        var keyTime = TimeKeyedFeed.KeyTime(envelope.CreatedAt, time.GetUtcNow(), options);
+        await writer.UpsertAsync(Table, Rows(envelope, account, keyTime), cancellationToken).ConfigureAwait(false);
+        await RekeyIfLateAsync(envelope, account, keyTime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The rows that record the event for <paramref name="account"/>, keyed as of now, for a caller that stores them in a
+    /// transaction of its own in <see cref="Partition"/>; it calls <see cref="RekeyIfLateAsync"/> with the key time once
+    /// they are stored.
+    /// </summary>
+    public (IReadOnlyList<TableEntity> Rows, DateTimeOffset KeyTime) RowsToRide(EventEnvelope envelope, AccountId account)
+    {
+        var keyTime = TimeKeyedFeed.KeyTime(envelope.CreatedAt, time.GetUtcNow(), options);
+        return (Rows(envelope, account, keyTime), keyTime);
+    }
+
+    /// <summary>Writes the rows again under a fresh time while they were stored later than the write bound allows.</summary>
+    public async Task RekeyIfLateAsync(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    {
+        for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
+        {
+            keyTime = time.GetUtcNow();
+            await writer.UpsertAsync(Table, Rows(envelope, account, keyTime), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private List<TableEntity> Rows(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime)
     {
         // The connection's row is what a key scoped to it reads, so it holds the data as that connection sees it.
         var keys = new List<(string Key, JsonElement Data)>
@@ -65,7 +98,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
         {
             keys.Add((TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id), views.DataFor(envelope, account, confinedToConnection: true)));
         }
-        return writer.UpsertAsync(Table, keys.Select(entry =>
+        return keys.Select(entry =>
         {
             var (key, data) = entry;
             var row = new TableEntity(Partition(account), key)
@@ -77,7 +110,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
             };
             LongText.Write(row, "Data", data.GetRawText());
             return row;
-        }).ToList(), cancellationToken);
+        }).ToList();
     }
 
     /// <summary>

@@ -32,19 +32,18 @@ public sealed class WebhookAttempts(
     /// <param name="delivery">The delivery as claimed: its ETag is the claim's.</param>
     /// <param name="number">The attempt to make.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    public async Task AttemptAsync(WebhookDelivery delivery, int number, CancellationToken cancellationToken)
+    /// <returns>Whether this call stored its outcome (false: another copy of the work got there first).</returns>
+    public async Task<bool> AttemptAsync(WebhookDelivery delivery, int number, CancellationToken cancellationToken)
     {
         var target = await ResolveAsync(delivery, cancellationToken).ConfigureAwait(false);
         if (target is null)
         {
-            await TryCommitAsync(Dead(delivery, "destination_removed"), null, cancellationToken).ConfigureAwait(false);
-            return;
+            return await TryCommitAsync(Dead(delivery, "destination_removed"), null, cancellationToken).ConfigureAwait(false);
         }
         var known = CurrentFor(target, await health.GetHealthForAttemptAsync(delivery.Destination, cancellationToken).ConfigureAwait(false));
         if (known is { Disabled: true })
         {
-            await TryCommitAsync(Dead(delivery, "destination_disabled"), null, cancellationToken).ConfigureAwait(false);
-            return;
+            return await TryCommitAsync(Dead(delivery, "destination_disabled"), null, cancellationToken).ConfigureAwait(false);
         }
 
         var at = time.GetUtcNow();
@@ -55,17 +54,17 @@ public sealed class WebhookAttempts(
 
         if (result.Succeeded)
         {
-            if (await TryCommitAsync(updated with { Status = DeliveryStatus.Succeeded, NextAttemptAt = null, FailureReason = null }, attempt, cancellationToken).ConfigureAwait(false)
-                && known is { FailingSince: not null })
+            var stored = await TryCommitAsync(updated with { Status = DeliveryStatus.Succeeded, NextAttemptAt = null, FailureReason = null }, attempt, cancellationToken).ConfigureAwait(false);
+            if (stored && known is { FailingSince: not null })
             {
                 await health.TrySaveHealthAsync(delivery.Destination, known with { FailingSince = null }, known, cancellationToken).ConfigureAwait(false);
             }
-            return;
+            return stored;
         }
 
         // The record may have been served from the cache as healthy; what is saved must build on the stored one.
-        var stored = await health.GetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
-        known = CurrentFor(target, stored);
+        var storedHealth = await health.GetHealthAsync(delivery.Destination, cancellationToken).ConfigureAwait(false);
+        known = CurrentFor(target, storedHealth);
         var failingSince = known?.FailingSince ?? at;
         var disableReason = policy.DisableReason(result.StatusCode, failingSince, now);
         WebhookDelivery next;
@@ -84,17 +83,18 @@ public sealed class WebhookAttempts(
         }
         if (!await TryCommitAsync(next, attempt, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
         var newHealth = new DestinationHealth(target.Url.OriginalString, failingSince, disableReason is not null, disableReason, disableReason is null ? null : now, default);
         if (known is null || known.FailingSince != newHealth.FailingSince || newHealth.Disabled)
         {
-            await health.TrySaveHealthAsync(delivery.Destination, newHealth, stored, cancellationToken).ConfigureAwait(false);
+            await health.TrySaveHealthAsync(delivery.Destination, newHealth, storedHealth, cancellationToken).ConfigureAwait(false);
         }
         if (disableReason is not null)
         {
             logger.LogWarning("Webhook destination {Destination} disabled: {Reason}", delivery.Destination, disableReason);
         }
+        return true;
     }
 
     /// <summary>A record about another URL (the connection's webhook URL changed since) no longer applies.</summary>

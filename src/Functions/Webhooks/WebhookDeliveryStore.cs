@@ -4,6 +4,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using ThreePL.Domain.Common;
+using ThreePL.Functions.Events;
 using ThreePL.Functions.Infrastructure;
 
 namespace ThreePL.Functions.Webhooks;
@@ -46,6 +47,12 @@ public sealed record WebhookDelivery(
     /// delivery keeps being read, claimed, committed and listed where it is (<see cref="WebhookDeliveryStore"/>).
     /// </summary>
     public bool Legacy { get; init; }
+
+    /// <summary>
+    /// Rows of the owner's partition that commit with the delivery's insert, and only with it: the catch-up feed rows
+    /// of the event for the owner (<see cref="EventFeed.RowsToRide"/>), which then need no write of their own.
+    /// </summary>
+    public IReadOnlyList<TableEntity> InsertWith { get; init; } = [];
 }
 
 public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, int? StatusCode, long LatencyMs, string? Response, string? Error);
@@ -54,8 +61,10 @@ public sealed record WebhookAttempt(int Number, DateTimeOffset At, string Url, i
 public sealed record DeliveryLogEntry(WebhookDelivery Delivery, IReadOnlyList<WebhookAttempt> Attempts);
 
 /// <summary>
-/// The deliveries in <see cref="WebhookTable"/>, each in its owner's partition <c>deliveries|{ownerAccountId}</c>
-/// (the account whose destination it goes to):
+/// The deliveries, each in its owner's partition of table <c>events</c>, <c>a|{ownerAccountId}</c> (the account whose
+/// destination it goes to), next to the owner's catch-up feed (<see cref="EventFeed"/>), whose rows for the event ride
+/// in the delivery's insert (<see cref="WebhookDelivery.InsertWith"/>). Its RowKeys (<c>dlv_…</c>) sort apart from the
+/// feed's (<c>c|…</c>, <c>t|…</c>):
 /// <list type="bullet">
 /// <item>RowKey <c>{deliveryId}</c>: the delivery (state, body). The delivery id is <c>dlv_</c>, 9 characters of
 /// inverted event time (milliseconds) and 11 of a hash of (event id, destination): the same event and destination
@@ -64,15 +73,15 @@ public sealed record DeliveryLogEntry(WebhookDelivery Delivery, IReadOnlyList<We
 /// <item>RowKey <c>{deliveryId}|attempt|{n:D5}</c>: one row per attempt, sorted right after its delivery (<c>|</c>
 /// follows every id character), so one range query returns deliveries with their attempts. An attempt row and the
 /// state change it causes commit in one entity-group transaction; a first attempt is its delivery's only write.</item>
-/// <item>Legacy (written before December 2026), kept working without a migration: partition <c>{deliveryId}</c> with
-/// RowKey <c>delivery</c> and <c>attempt|{n:D5}</c>, and in the owner's partition a log row
-/// <c>{inverted ticks D19}|{deliveryId}</c>, whose digits sort before every <c>dlv_</c> key. A lookup by id reads the
+/// <item>Legacy (written before December 2026), kept working without a migration, in <see cref="WebhookTable"/>:
+/// partition <c>{deliveryId}</c> with RowKey <c>delivery</c> and <c>attempt|{n:D5}</c>, and a log row
+/// <c>{inverted ticks D19}|{deliveryId}</c> in partition <c>deliveries|{ownerAccountId}</c>. A lookup by id reads the
 /// new key first and the legacy key only on a miss; the log lists the new rows, then the legacy log rows.</item>
 /// </list>
 /// Lookups by id alone always know the owner: the caller of the HTTP API is the owner (another tenant's id is simply
 /// not in its partition), and delivery messages carry it (<see cref="DeliveryMessage.OwnerAccountId"/>).
 /// </summary>
-public sealed class WebhookDeliveryStore(WebhookTable table)
+public sealed class WebhookDeliveryStore(WebhookTable table, TableServiceClient tables, StorageNames names)
 {
     private const string IdPrefix = "dlv_";
 
@@ -89,7 +98,13 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
 
     private const long MaxTime = (1L << (5 * TimeChars)) - 1;
 
-    private TableClient Table => table.Client;
+    /// <summary>Table <c>events</c>: the owner's partition holds its catch-up feed too (<see cref="EventFeed"/>).</summary>
+    private TableClient Table => tables.GetTableClient(names.Table(EventFeed.TableName));
+
+    /// <summary>Table <c>webhooks</c>: deliveries of the legacy layout and their log rows.</summary>
+    private TableClient LegacyTable => table.Client;
+
+    private TableClient TableFor(WebhookDelivery d) => d.Legacy ? LegacyTable : Table;
 
     /// <summary>
     /// The id of the delivery of event <paramref name="eventId"/> to <paramref name="destination"/>. The alphabet is in
@@ -116,7 +131,9 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
         }
     }
 
-    private static string OwnerPartition(AccountId owner) => $"deliveries|{owner.Value}";
+    private static string OwnerPartition(AccountId owner) => EventFeed.Partition(owner);
+
+    private static string LegacyLogPartition(AccountId owner) => $"deliveries|{owner.Value}";
 
     private static string LegacyLogRowKey(DateTimeOffset at, string deliveryId) =>
         (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + deliveryId;
@@ -156,7 +173,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
         {
             return DeliveryFrom(row);
         }
-        var legacy = await Table.FindAsync(deliveryId, LegacyDeliveryRowKey, cancellationToken).ConfigureAwait(false);
+        var legacy = await LegacyTable.FindAsync(deliveryId, LegacyDeliveryRowKey, cancellationToken).ConfigureAwait(false);
         return legacy is null ? null : DeliveryFrom(legacy);
     }
 
@@ -170,7 +187,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
         var claim = new TableEntity(partitionKey, rowKey) { ["InFlightAttempt"] = number, ["InFlightUntil"] = until };
         try
         {
-            return (await Table.UpdateEntityAsync(claim, delivery.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false)).GetETag();
+            return (await TableFor(delivery).UpdateEntityAsync(claim, delivery.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false)).GetETag();
         }
         catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
         {
@@ -209,7 +226,11 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
             }
             actions.Add(new(TableTransactionActionType.Add, row));
         }
-        var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
+        if (updated.ETag == default)
+        {
+            actions.AddRange(updated.InsertWith.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        }
+        var responses = await TableFor(updated).CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return responses[0].GetETag();
     }
 
@@ -219,7 +240,7 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
         var prefix = AttemptPrefix(delivery);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey} and RowKey ge {prefix} and RowKey lt {prefix + "~"}");
         var list = new List<WebhookAttempt>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in TableFor(delivery).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(AttemptFrom(row, prefix.Length));
         }
@@ -274,8 +295,8 @@ public sealed class WebhookDeliveryStore(WebhookTable table)
             position = "";
         }
         var legacyUpper = since is { } t ? LegacyLogRowKey(t, "~") : IdPrefix;
-        var legacyFilter = RangeFilter(partition, position, legacyUpper, connectionId);
-        await foreach (var row in Table.QueryAsync<TableEntity>(legacyFilter, limit - entries.Count + 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+        var legacyFilter = RangeFilter(LegacyLogPartition(owner), position, legacyUpper, connectionId);
+        await foreach (var row in LegacyTable.QueryAsync<TableEntity>(legacyFilter, limit - entries.Count + 1, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (entries.Count == limit)
             {

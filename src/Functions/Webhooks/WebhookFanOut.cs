@@ -27,7 +27,11 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
 {
     public const string EndpointDisabledType = "webhook_endpoint.disabled";
 
-    public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
+    public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken) =>
+        await DeliverAsync(envelope, await DestinationsAsync(envelope, cancellationToken).ConfigureAwait(false), redelivered, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Where the event goes: one destination per matching URL, each with the body its owner may see.</summary>
+    public async Task<IReadOnlyList<WebhookDestination>> DestinationsAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
         if (envelope.Type.StartsWith("connection.", StringComparison.Ordinal) && ConnectionId.TryParse(envelope.ConnectionId, out var changed))
         {
@@ -37,12 +41,12 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
         // Each destination gets the data as its owner may see it: the per-connection URL as that connection, an endpoint as its account.
         string Body(AccountId owner, bool confinedToConnection) => JsonSerializer.Serialize(
             new WebhookPayload(envelope.Id, envelope.Type, envelope.CreatedAt, views.DataFor(envelope, owner, confinedToConnection)), EventEnvelope.Json);
-        var destinations = new List<(string Destination, AccountId Owner, string Body)>();
+        var destinations = new List<WebhookDestination>();
         if (envelope.Type.StartsWith("order.", StringComparison.Ordinal)
             && ConnectionId.TryParse(envelope.ConnectionId, out var connectionId)
             && await targets.ConnectionAsync(connectionId, cancellationToken).ConfigureAwait(false) is { WebhookUrl: not null } connection)
         {
-            destinations.Add((connectionId.Value, connection.ThreePlAccountId, Body(connection.ThreePlAccountId, confinedToConnection: true)));
+            destinations.Add(new(connectionId.Value, connection.ThreePlAccountId, Body(connection.ThreePlAccountId, confinedToConnection: true)));
         }
         foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
         {
@@ -55,14 +59,31 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             {
                 if (endpoint.Accepts(envelope.Type))
                 {
-                    destinations.Add((endpoint.Id, account, body ??= Body(account, confinedToConnection: false)));
+                    destinations.Add(new(endpoint.Id, account, body ??= Body(account, confinedToConnection: false)));
                 }
             }
         }
-        await Task.WhenAll(destinations.Select(d => DeliverAsync(envelope, d.Body, d.Destination, d.Owner, redelivered, cancellationToken))).ConfigureAwait(false);
+        return destinations;
     }
 
-    private async Task DeliverAsync(EventEnvelope envelope, string body, string destination, AccountId owner, bool redelivered, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates and first-attempts one delivery per destination. <paramref name="insertWith"/> names, per destination,
+    /// rows to commit with its delivery's insert (<see cref="WebhookDelivery.InsertWith"/>; only a first publication
+    /// makes that insert itself).
+    /// </summary>
+    /// <returns>The destinations whose delivery this call inserted.</returns>
+    public async Task<IReadOnlySet<string>> DeliverAsync(EventEnvelope envelope, IReadOnlyList<WebhookDestination> destinations, bool redelivered,
+        IReadOnlyDictionary<string, IReadOnlyList<Azure.Data.Tables.TableEntity>>? insertWith, CancellationToken cancellationToken)
+    {
+        var inserted = await Task.WhenAll(destinations.Select(async d =>
+            await DeliverAsync(envelope, d.Body, d.Destination, d.Owner, redelivered, insertWith?.GetValueOrDefault(d.Destination) ?? [], cancellationToken).ConfigureAwait(false)
+                ? d.Destination
+                : null)).ConfigureAwait(false);
+        return inserted.OfType<string>().ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task<bool> DeliverAsync(EventEnvelope envelope, string body, string destination, AccountId owner, bool redelivered,
+        IReadOnlyList<Azure.Data.Tables.TableEntity> insertWith, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var fresh = new WebhookDelivery(
@@ -72,8 +93,7 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
         {
             // The first publication sends before the delivery is stored, then inserts it with its first attempt: one
             // write instead of a claiming insert and a commit. Its own message coming back covers a crash in between.
-            await attempts.AttemptAsync(fresh, 1, cancellationToken).ConfigureAwait(false);
-            return;
+            return await attempts.AttemptAsync(fresh with { InsertWith = insertWith }, 1, cancellationToken).ConfigureAwait(false);
         }
         var (delivery, created) = await deliveries.CreateDeliveryAsync(fresh with
         {
@@ -83,6 +103,7 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
         if (created)
         {
             await attempts.AttemptAsync(delivery, 1, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         else if (redelivered && delivery is { Status: DeliveryStatus.Pending, Attempts: 0 })
         {
@@ -97,5 +118,9 @@ public sealed class WebhookFanOut(WebhookDeliveryStore deliveries, WebhookTarget
             // that attempt is harmless: the delivery worker claims each attempt under the row's ETag.
             await queue.EnqueueNextAsync(delivery, cancellationToken).ConfigureAwait(false);
         }
+        return false;
     }
 }
+
+/// <summary>One place an event goes: a per-connection URL or an endpoint id, the account it belongs to, and what it is sent.</summary>
+public sealed record WebhookDestination(string Destination, AccountId Owner, string Body);

@@ -7,8 +7,8 @@ namespace ThreePL.Functions.Webhooks;
 /// <summary>
 /// Table <c>webhooks</c>, shared by three stores, each owning its partitions:
 /// <see cref="WebhookEndpointStore"/> (<c>account|{accountId}</c>), <see cref="DestinationHealthStore"/>
-/// (<c>health|{destination}</c>) and <see cref="WebhookDeliveryStore"/> (<c>deliveries|{ownerAccountId}</c>, and
-/// <c>{deliveryId}</c> for deliveries written before December 2026).
+/// (<c>health|{destination}</c>) and, for deliveries written before December 2026, <see cref="WebhookDeliveryStore"/>
+/// (<c>{deliveryId}</c> and <c>deliveries|{ownerAccountId}</c>; newer deliveries live in table <c>events</c>).
 /// </summary>
 public sealed class WebhookTable(TableServiceClient tables, StorageNames names)
 {

@@ -8,6 +8,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Domain.Common;
+using ThreePL.Functions.Events;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Webhooks;
@@ -99,9 +100,11 @@ public sealed class WebhookDeliveryLogTests(AzuriteFixture azurite)
         Assert.Equal([n4, n3, n2], (await store.ListAsync(owner, null, start.AddMinutes(15), null, 10, default)).Entries.Select(e => e.Delivery.Id));
         Assert.Equal([n4, n3, n2, n1, l1], (await store.ListAsync(owner, null, start.AddMinutes(-15), null, 10, default)).Entries.Select(e => e.Delivery.Id));
 
-        // One partition holds a new delivery and its attempts; nothing is keyed by its id alone.
+        // One partition holds a new delivery and its attempts, the owner's partition of the catch-up feed's table;
+        // nothing is keyed by its id alone.
+        var events = app.Services.GetRequiredService<TableServiceClient>().GetTableClient(app.Services.GetRequiredService<StorageNames>().Table(EventFeed.TableName));
         var rows = new List<string>();
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"deliveries|" + owner.Value} and RowKey ge {n4} and RowKey lt {n4 + "~"}")))
+        await foreach (var row in events.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {EventFeed.Partition(owner)} and RowKey ge {n4} and RowKey lt {n4 + "~"}")))
         {
             rows.Add(row.RowKey);
         }

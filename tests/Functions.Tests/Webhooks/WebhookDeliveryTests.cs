@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Events;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Tests.Infrastructure;
@@ -143,15 +146,23 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         Assert.Equal("thanks", attempt.GetProperty("response").GetString());
         Assert.True(attempt.GetProperty("latencyMs").GetInt64() >= 0);
 
-        // The first attempt's insert is the only row it writes: no log row beside it, no partition of its own.
+        // The first attempt's insert is the only write: the delivery with its attempt, in the owner's partition of the
+        // catch-up feed, next to the feed's rows of the event (they rode in that insert); no log row, no partition of its own.
         var id = delivery.GetProperty("id").GetString()!;
-        var table = s.App.Services.GetRequiredService<WebhookTable>().Client;
-        var rows = new List<string>();
-        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"deliveries|" + s.ThreePl.Id} or PartitionKey eq {id}")))
+        var owner = AccountId.Parse(s.ThreePl.Id);
+        var events = s.App.Services.GetRequiredService<TableServiceClient>().GetTableClient(s.App.Services.GetRequiredService<StorageNames>().Table(EventFeed.TableName));
+        var rows = new List<Azure.Data.Tables.TableEntity>();
+        await foreach (var row in events.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {EventFeed.Partition(owner)}")))
         {
-            rows.Add(row.PartitionKey + "/" + row.RowKey);
+            rows.Add(row);
         }
-        Assert.Equal([$"deliveries|{s.ThreePl.Id}/{id}", $"deliveries|{s.ThreePl.Id}/{id}|attempt|00001"], rows);
+        Assert.Equal([id, id + "|attempt|00001"], rows.Where(r => r.RowKey.StartsWith("dlv_", StringComparison.Ordinal)).Select(r => r.RowKey));
+        Assert.Equal(["c|", "t|"], rows.Where(r => r.GetString("EventId") == hook.Id && !r.RowKey.StartsWith("dlv_", StringComparison.Ordinal)).Select(r => r.RowKey[..2]).Order());
+        var legacy = s.App.Services.GetRequiredService<WebhookTable>().Client;
+        await foreach (var row in legacy.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"deliveries|" + s.ThreePl.Id} or PartitionKey eq {id}")))
+        {
+            Assert.Fail($"A new delivery wrote {row.PartitionKey}/{row.RowKey} in the legacy layout.");
+        }
     }
 
     [Fact]
