@@ -82,7 +82,7 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
         AccountId merchant,
         long? expectedVersion,
         CancellationToken cancellationToken,
-        OrderRecovery recovery = OrderRecovery.SafetyNet,
+        OrderRecovery recovery = OrderRecovery.FollowUp,
         StoredOrder? alreadyRead = null,
         StoredConnection? connection = null,
         DateTimeOffset? connectionReadAt = null)
