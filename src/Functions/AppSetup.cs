@@ -38,10 +38,12 @@ public static class AppSetup
             DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue, OrderFollowUpMessage.Queue]);
 
     /// <summary>
-    /// The tables whose partitions commit outbox rows with their changes. Orders have none: their commands' messages
-    /// ride on the history row and are published by the command's follow-up message (<see cref="OrderFollowUps"/>).
+    /// The tables whose partitions hold outbox rows. Order commands write none any more: their messages ride on the
+    /// history row and are published by the command's follow-up message (<see cref="OrderFollowUps"/>). Orders stay
+    /// here so that a safety net armed by an earlier version, in flight across an upgrade, still relays the rows it
+    /// was armed for (as <c>RecordUsage</c> still drains the old <c>billing</c> queue).
     /// </summary>
-    public static readonly OutboxTables Outboxes = new(new HashSet<string>(StringComparer.Ordinal) { ConnectionStore.TableName });
+    public static readonly OutboxTables Outboxes = new(new HashSet<string>(StringComparer.Ordinal) { ConnectionStore.TableName, OrderStore.TableName });
 
     public static IServiceCollection AddThreePL(this IServiceCollection services, IConfiguration configuration)
     {
