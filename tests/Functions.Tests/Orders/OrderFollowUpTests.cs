@@ -3,7 +3,9 @@ using System.Net;
 using System.Text.Json;
 using Azure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using ThreePL.Domain.Orders;
+using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
@@ -105,6 +107,32 @@ public sealed class OrderFollowUpTests(AzuriteFixture azurite)
         var published = _published.Of(order, "order.accepted");
         Assert.Equal([false, true], published.Select(p => p.Redelivered));
         Assert.Single(published.Select(p => p.Envelope.Id).Distinct());
+    }
+
+    [Fact]
+    public async Task A_release_carries_the_messages_only_while_they_fit_in_a_queue_message()
+    {
+        // A queue of its own that no app reads, so each released message can be looked at.
+        var names = new StorageNames(TestApp.NewPrefix());
+        var queue = azurite.Queues.GetQueueClient(names.Queue(OrderFollowUpMessage.Queue));
+        await queue.CreateIfNotExistsAsync();
+        var followUps = new OrderFollowUps(azurite.Queues, names, new OutboxOptions(), NullLogger<OrderFollowUps>.Instance);
+        var small = new OutboxMessage("evt_small", EventEnvelope.Queue, new string('a', 1_000));
+        // Quotes are escaped on the way into the message (\u0022): 20 000 of them take 120 000 bytes there.
+        var large = new OutboxMessage("evt_large", EventEnvelope.Queue, new string('"', 20_000));
+
+        foreach (var carried in new[] { small, large })
+        {
+            var pending = await followUps.SendAsync(Domain.Common.OrderId.New(), 3, new ETag("W/\"read\""), CancellationToken.None);
+            await followUps.ReleaseAsync(pending, [carried], listsSynced: true, CancellationToken.None);
+        }
+
+        var released = (await queue.ReceiveMessagesAsync(2)).Value
+            .Select(m => JsonSerializer.Deserialize<OrderFollowUpMessage>(m.Body.ToString(), EventEnvelope.Json)!).ToList();
+        Assert.Equal(2, released.Count);
+        Assert.All(released, m => Assert.True(m.Committed && m.ListsSynced && m.Version == 3 && m.ReadETag == "W/\"read\""));
+        Assert.Single(released, m => m.Messages is [{ Id: "evt_small" }]);
+        Assert.Single(released, m => m.Messages is null);
     }
 
     private static async Task<(string Order, HttpClient Shop, HttpClient Tpl)> RoutedOrderAsync(TestApp app, string externalId)
