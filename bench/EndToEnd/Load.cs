@@ -367,7 +367,7 @@ public sealed record Usage(long PeakRssKb, double AppCpu, double AzuriteCpu, int
 public sealed class Monitor(int appPid, Azurite azurite, string prefix)
 {
     // Billing too: a shipment's usage line is recorded from its own queue after the webhook may have arrived.
-    private static readonly string[] s_queues = ["order-routing", "events", "outbox", "webhook-deliveries", "billing"];
+    private static readonly string[] s_queues = ["order-routing", "events", "outbox", "order-follow-ups", "webhook-deliveries", "billing"];
     private readonly QueueServiceClient _queues = azurite.Queues();
     private CancellationTokenSource? _stop;
     private Task? _sampler;

@@ -35,9 +35,14 @@ public static class AppSetup
         [AccountStore.TableName, ConnectionStore.TableName, SentEmailLog.TableName, WebhookTable.TableName, OrderStore.TableName,
             InventoryStore.TableName, UsageStore.TableName, SupportTicketStore.TableName, Events.EventFeed.TableName],
         [Outbox.RelayQueue, EventEnvelope.Queue, OrderMessages.RoutingQueue, HandBackRequest.Queue,
-            DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue]);
+            DeliveryMessage.Queue, RecordUsageMessage.Queue, ConnectionMessages.WorkflowQueue, RequestDeadlineMessage.Queue, OrderFollowUpMessage.Queue]);
 
-    /// <summary>The tables whose partitions commit outbox rows with their changes.</summary>
+    /// <summary>
+    /// The tables whose partitions hold outbox rows. Order commands write none any more: their messages ride on the
+    /// history row and are published by the command's follow-up message (<see cref="OrderFollowUps"/>). Orders stay
+    /// here so that a safety net armed by an earlier version, in flight across an upgrade, still relays the rows it
+    /// was armed for (as <c>RecordUsage</c> still drains the old <c>billing</c> queue).
+    /// </summary>
     public static readonly OutboxTables Outboxes = new(new HashSet<string>(StringComparer.Ordinal) { ConnectionStore.TableName, OrderStore.TableName });
 
     public static IServiceCollection AddThreePL(this IServiceCollection services, IConfiguration configuration)
@@ -133,7 +138,7 @@ public static class AppSetup
         services.AddSingleton(ReconciliationOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();
-        services.AddSingleton<IOutboxFollowUp, OrderIndexFollowUp>();
+        services.AddSingleton<OrderFollowUps>();
         services.AddSingleton<OrderCommands>();
         services.AddSingleton<OrderAccess>();
         services.AddSingleton<RoutingStore>();

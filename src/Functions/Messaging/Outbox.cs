@@ -27,7 +27,8 @@ public sealed record OutboxOptions
 /// (2) commits its state change together with outbox rows, (3) relays those rows to their queues and
 /// deletes them. A crash after (2) leaves rows behind; the safety net, a plain queue message, brings the
 /// relay back for exactly that partition, so no sweeper has to scan tables. A crash between sending and
-/// deleting re-sends with the same id: consumers de-duplicate by it.
+/// deleting re-sends with the same id: consumers de-duplicate by it. Connections use it; order commands carry their
+/// messages on the history row instead and send one follow-up message of their own (<c>OrderFollowUps</c>).
 /// </summary>
 public sealed class Outbox(
     TableServiceClient tables,
@@ -55,8 +56,8 @@ public sealed class Outbox(
 
     /// <summary>
     /// Puts <paramref name="messages"/> on a row the change writes anyway (an order's history row), for a command whose
-    /// own queue message is its safety net: no outbox row is written, so none has to be deleted after the relay, and
-    /// after a crash the carrying message's handler finds them with <see cref="CarriedBy"/> and sends them again.
+    /// own queue message (the routing message, or the command's follow-up) is its safety net: no outbox row is written,
+    /// so none has to be deleted after the relay, and that message's handler finds them with <see cref="CarriedBy"/>.
     /// </summary>
     public static void Carry(TableEntity row, IReadOnlyCollection<OutboxMessage> messages)
     {

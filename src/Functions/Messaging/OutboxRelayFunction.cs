@@ -2,22 +2,11 @@ using System.Text.Json;
 
 namespace ThreePL.Functions.Messaging;
 
-/// <summary>
-/// Work an aggregate wants repeated whenever its safety net fires, after the outbox rows are relayed (orders
-/// re-sync their list rows this way, so a crash between commit and index write is repaired).
-/// </summary>
-public interface IOutboxFollowUp
-{
-    string Table { get; }
-
-    Task RunAsync(string partitionKey, CancellationToken cancellationToken);
-}
-
 /// <summary>The tables whose partitions hold outbox rows (base names), named by the app's composition.</summary>
 public sealed record OutboxTables(IReadOnlySet<string> Names);
 
 /// <summary>The outbox safety net: re-drives the outbox rows of the partition a message names.</summary>
-public sealed class OutboxRelayFunction(Outbox outbox, OutboxTables outboxTables, IEnumerable<IOutboxFollowUp> followUps)
+public sealed class OutboxRelayFunction(Outbox outbox, OutboxTables outboxTables)
 {
     [Function("OutboxRelay")]
     public Task RunAsync([QueueTrigger(QueueBinding.Prefix + Outbox.RelayQueue, Connection = QueueBinding.Connection)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
@@ -32,9 +21,5 @@ public sealed class OutboxRelayFunction(Outbox outbox, OutboxTables outboxTables
             throw new InvalidOperationException($"Table '{request.Table}' has no outbox.");
         }
         await outbox.RelayPendingAsync(request.Table, request.PartitionKey, cancellationToken).ConfigureAwait(false);
-        foreach (var followUp in followUps.Where(f => f.Table == request.Table))
-        {
-            await followUp.RunAsync(request.PartitionKey, cancellationToken).ConfigureAwait(false);
-        }
     }
 }

@@ -16,29 +16,34 @@ public sealed record OrderCommandResult(StoredOrder? Order, DomainError? Error, 
 public sealed record OrderDecision(StoredOrder Updated, IReadOnlyList<OrderEvent> Events);
 
 /// <summary>
-/// What finishes a command's work if the process dies right after its commit (the outbox relay and the list rows).
+/// What finishes a command's work (publishing its events, sending its other messages, syncing the list rows), also if the
+/// process dies right after its commit.
 /// </summary>
 public enum OrderRecovery
 {
-    /// <summary>The command arms the outbox safety net before it commits (HTTP commands: nothing else would come back).</summary>
-    SafetyNet,
+    /// <summary>
+    /// The command sends its follow-up message before it commits, delayed, and releases it right after
+    /// (<see cref="OrderFollowUpMessage"/>): its consumer publishes the change's messages, which ride on the change's
+    /// history row (<see cref="Messaging.Outbox.Carry"/>). HTTP commands use it: their caller must not wait for a
+    /// receiver, and nothing else would come back after a crash.
+    /// </summary>
+    FollowUp,
 
     /// <summary>
     /// The command runs inside a queue function whose message is deleted only when the function returns: a failure
-    /// after the commit is thrown, the message comes back, and its handler finishes the work. No safety net is armed,
-    /// which saves a send, a receive, a delete and the re-drive's reads on every such command, and its events are
-    /// published in the function itself (<see cref="InlineRelay"/>), not through the <c>events</c> queue, and its messages
-    /// ride on its history row rather than outbox rows (<see cref="Messaging.Outbox.Carry"/>).
+    /// after the commit is thrown, the message comes back, and its handler finishes the work. No follow-up is sent,
+    /// and its events are published in the function itself (<see cref="InlineRelay"/>); its messages ride on its
+    /// history row like every order command's.
     /// </summary>
     MessageRedelivery,
 }
 
 /// <summary>
 /// Runs a command against one order through <see cref="OptimisticCommand"/>: read, decide (pure), commit the row with
-/// its history and outbox rows under the read ETag, relay, then sync the list rows; see <see cref="OrderRecovery"/>
-/// for what repairs a crash after the commit.
+/// its history rows (carrying its messages) under the read ETag, then publish and sync the list rows; see
+/// <see cref="OrderRecovery"/> for what repairs a crash after the commit.
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, InlineRelay inlineRelay, AfterCommit afterCommit, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, OrderFollowUps followUps, InlineRelay inlineRelay, AfterCommit afterCommit, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
 {
     /// <param name="id">The order.</param>
     /// <param name="decide">The decision on the order as read.</param>
@@ -49,7 +54,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         OrderId id,
         Func<StoredOrder, DateTimeOffset, (OrderDecision? Decision, DomainError? Error)> decide,
         CancellationToken cancellationToken,
-        OrderRecovery recovery = OrderRecovery.SafetyNet,
+        OrderRecovery recovery = OrderRecovery.FollowUp,
         StoredOrder? alreadyRead = null)
     {
         var first = alreadyRead;
@@ -66,7 +71,6 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             cancellationToken).ConfigureAwait(false);
         return new OrderCommandResult(outcome.Stored, outcome.Error, outcome.Changed);
     }
-
     /// <summary>One domain transition of the order aggregate; the 3PL bookkeeping follows the delegation.</summary>
     /// <param name="alreadyRead">The order as the caller just read it (to check access), decided on first instead of a second read.</param>
     public Task<OrderCommandResult> TransitionAsync(OrderId id, Func<Order, DateTimeOffset, Outcome<OrderEvent>> transition, CancellationToken cancellationToken, StoredOrder? alreadyRead = null) =>
@@ -102,7 +106,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         var stored = new StoredOrder(order, null, [], default);
         var routing = OrderMessages.RoutingRequest(order, received);
         await outbox.SendAsync(routing, cancellationToken).ConfigureAwait(false);
-        var etag = await store.TryCreateAsync(stored, [received], [], OrderStore.ReceivedMarker(routing.Id), cancellationToken).ConfigureAwait(false);
+        var etag = await store.TryCreateAsync(stored, [received], OrderStore.ReceivedMarker(routing.Id), cancellationToken).ConfigureAwait(false);
         if (etag is null)
         {
             var existing = await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false)
@@ -110,20 +114,17 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             return (existing, false);
         }
         stored = stored with { ETag = etag.Value };
-        await AfterCommitAsync(stored, null, [], expectNew: true, OrderRecovery.SafetyNet, cancellationToken).ConfigureAwait(false);
+        await TrySyncListsAsync(stored, null, expectNew: true, cancellationToken).ConfigureAwait(false);
         return (stored, true);
     }
 
     /// <summary>
     /// Finishes the work of a command whose queue message came back (<see cref="OrderRecovery.MessageRedelivery"/>):
-    /// relays whatever outbox rows the order still holds, publishes the messages carried by the changes after
-    /// <paramref name="afterVersion"/> (the version the message named), and brings its list rows in line. Idempotent.
+    /// publishes the messages carried by the changes after <paramref name="afterVersion"/> (the version the message
+    /// named) that no follow-up message finishes, and brings its list rows in line. Idempotent.
     /// </summary>
     public async Task RecoverAsync(StoredOrder stored, long afterVersion, CancellationToken cancellationToken)
     {
-        // Other commands' outbox rows go to their queues as their own relay would send them: only the events queue's
-        // consumer may create their deliveries, so that a consumer that dies half-way is the one whose message comes back.
-        await outbox.RelayPendingAsync(OrderStore.TableName, stored.Order.Id.Value, cancellationToken).ConfigureAwait(false);
         if (stored.Order.Version > afterVersion)
         {
             var carried = await store.CarriedMessagesAsync(stored.Order.Id, afterVersion, cancellationToken).ConfigureAwait(false);
@@ -140,50 +141,51 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             e.ConnectionId is not { } connection ? null
             : connection == order.ConnectionId ? updated.ThreePlAccountId?.Value
             : updated.Released.FirstOrDefault(r => r.ConnectionId == connection)?.ThreePlAccountId.Value, options.RequestDeadlineMaxDelay);
-        var armed = recovery == OrderRecovery.SafetyNet
-            ? await outbox.ArmAsync(OrderStore.TableName, order.Id.Value, cancellationToken).ConfigureAwait(false)
-            : null;
-        ETag etag;
+        var expectNew = decision.Events.Any(e => e is OrderDelegated);
+        if (recovery == OrderRecovery.MessageRedelivery)
+        {
+            var etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
+            var committed = updated with { ETag = etag, Marker = null };
+            // A failure is thrown: the message that carried the command comes back and its handler recovers.
+            await afterCommit.PublishCarriedAsync(token => inlineRelay.PublishAsync(messages, redelivered: false, token), cancellationToken).ConfigureAwait(false);
+            await index.SyncAsync(committed, expectNew, cancellationToken, decidedOn).ConfigureAwait(false);
+            return committed;
+        }
+        var followUp = await followUps.SendAsync(order.Id, order.Version, updated.ETag, cancellationToken).ConfigureAwait(false);
+        ETag committedETag;
         try
         {
-            etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, carried: recovery == OrderRecovery.MessageRedelivery).ConfigureAwait(false);
+            committedETag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, followUp.MessageId).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (armed is not null && OptimisticCommand.LostRace(ex))
+        catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex))
         {
-            // Nothing was written (the command will read again and decide anew), so there is nothing to finish.
-            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+            // Nothing was written (the command will read again, decide anew and send a follow-up of its own).
+            await followUps.WithdrawAsync(followUp, cancellationToken).ConfigureAwait(false);
             throw;
         }
-        var committed = updated with { ETag = etag, Marker = null };
-        if (await AfterCommitAsync(committed, decidedOn, messages, decision.Events.Any(e => e is OrderDelegated), recovery, cancellationToken).ConfigureAwait(false) && armed is not null)
+        var done = updated with { ETag = committedETag, Marker = null };
+        await afterCommit.ReleaseFollowUpAsync(async token =>
         {
-            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
-        }
-        return committed;
+            var synced = await TrySyncListsAsync(done, decidedOn, expectNew, token).ConfigureAwait(false);
+            await followUps.ReleaseAsync(followUp, messages, synced, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return done;
     }
 
     /// <summary>
-    /// With a safety net armed, relay and index sync are repeated by it, so a failure here is logged, not thrown: the
-    /// change is committed and the caller must hear that it was. Without one, a failure is thrown so the message
-    /// that carried the command comes back and its handler recovers. True when all of the work is done.
+    /// Syncs the list rows of a committed change whose caller must hear that it committed: a failure is logged, not
+    /// thrown, and repaired by the command's follow-up message (or, for intake, by routing). True when synced.
     /// </summary>
-    private async Task<bool> AfterCommitAsync(StoredOrder committed, ListedVersion? previous, IReadOnlyCollection<OutboxMessage> messages, bool expectNew, OrderRecovery recovery, CancellationToken cancellationToken)
+    private async Task<bool> TrySyncListsAsync(StoredOrder committed, ListedVersion? previous, bool expectNew, CancellationToken cancellationToken)
     {
-        if (recovery == OrderRecovery.MessageRedelivery)
-        {
-            await afterCommit.PublishCarriedAsync(token => inlineRelay.PublishAsync(messages, redelivered: false, token), cancellationToken).ConfigureAwait(false);
-            await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
-            return true;
-        }
-        var relayed = await outbox.RelayAfterCommitAsync(OrderStore.TableName, committed.Order.Id.Value, messages, cancellationToken).ConfigureAwait(false);
         try
         {
             await index.SyncAsync(committed, expectNew, cancellationToken, previous).ConfigureAwait(false);
-            return relayed;
+            return true;
         }
         catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or InvalidOperationException or OperationCanceledException)
         {
-            logger.LogWarning(ex, "Index sync of order {OrderId} failed; the safety net will repeat it", committed.Order.Id);
+            logger.LogWarning(ex, "Index sync of order {OrderId} failed; the order's next message repairs it", committed.Order.Id);
             return false;
         }
     }

@@ -11,7 +11,7 @@ namespace ThreePL.Functions.Orders;
 /// <c>{connectionId}|{orderId}</c>, each holding a projection (status, connection, version) of the order row.
 /// <see cref="SyncAsync"/> brings them in line with a committed order. It is idempotent and guarded by the
 /// order's version (a row already at this version or later is left alone; writes carry the read ETag), so the
-/// command's own call, the safety net's call and any concurrent call can run in any order and the newest
+/// command's own call, its follow-up's call and any concurrent call can run in any order and the newest
 /// projection wins. Rows of connections the order was handed back from are deleted under the same guard.
 /// </summary>
 public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
@@ -27,7 +27,7 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
     /// <summary>RowKey bounds of one connection's rows in a 3PL partition.</summary>
     public static (string From, string To) ConnectionRange(ConnectionId connection) => (connection.Value + "|", connection.Value + "}");
 
-    /// <summary>Re-reads the order and syncs its rows (the safety net's entry point).</summary>
+    /// <summary>Re-reads the order and syncs its rows (the entry point of a follow-up or a hand-back repair).</summary>
     public async Task SyncAsync(OrderId id, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } stored)
@@ -118,7 +118,7 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
                 // Someone else wrote the row since we looked: read again and compare versions.
             }
         }
-        throw new InvalidOperationException($"Index row {projection.PartitionKey}/{projection.RowKey} kept changing; the safety net will sync it.");
+        throw new InvalidOperationException($"Index row {projection.PartitionKey}/{projection.RowKey} kept changing; it is synced again when the command's message comes back.");
     }
 
     private async Task DeleteAsync(string partition, string rowKey, long version, CancellationToken cancellationToken)

@@ -82,7 +82,7 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
         AccountId merchant,
         long? expectedVersion,
         CancellationToken cancellationToken,
-        OrderRecovery recovery = OrderRecovery.SafetyNet,
+        OrderRecovery recovery = OrderRecovery.FollowUp,
         StoredOrder? alreadyRead = null,
         StoredConnection? connection = null,
         DateTimeOffset? connectionReadAt = null)
@@ -145,8 +145,8 @@ public sealed class OrderRouter(ConnectionStore connections, MerchantConnections
     }
 
     /// <summary>
-    /// Finishes routing's work on an order after its message came back: relay, list rows, and the deactivation check
-    /// that follows a delegation. Idempotent.
+    /// Finishes routing's work on an order after its message came back: publishing what the delegation carries, list
+    /// rows, and the deactivation check that follows a delegation. Idempotent.
     /// </summary>
     public async Task RecoverAsync(StoredOrder stored, long afterVersion, CancellationToken cancellationToken)
     {

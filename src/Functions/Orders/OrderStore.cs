@@ -16,8 +16,8 @@ namespace ThreePL.Functions.Orders;
 /// Table <c>orders</c>. Partitions, and why (docs/orders-storage.md has the full story and the costs):
 /// <list type="bullet">
 /// <item><c>{orderId}</c>: RowKey <c>order</c> (the aggregate), <c>history|{version}</c> (one immutable row per
-/// change) and <c>outbox|…</c>. One partition, so a change, its history and the messages it causes commit in
-/// one transaction. The order id is derived from (merchant, externalId), so inserting the <c>order</c> row is
+/// change; the last row of a change carries the messages it causes). One partition, so a change, its history and
+/// its messages commit in one transaction. The order id is derived from (merchant, externalId), so inserting the <c>order</c> row is
 /// itself the idempotency check of intake: no claim row, no orphans.</item>
 /// <item><c>m|{merchantId}</c>, RowKey <c>{orderId}</c>: the merchant's list, with a projection (status,
 /// connection, version) for server-side filters.</item>
@@ -27,8 +27,8 @@ namespace ThreePL.Functions.Orders;
 /// carrier accounts.</item>
 /// </list>
 /// Index rows are derived data: written after the commit by <see cref="OrderIndex"/>, guarded by the order's
-/// version so a late writer never overwrites a newer projection, re-synced by the outbox safety net after every
-/// command, and re-validated against the order row on every read.
+/// version so a late writer never overwrites a newer projection, re-synced by the command's follow-up message when
+/// the command could not, and re-validated against the order row on every read.
 /// </summary>
 public sealed class OrderStore(TableServiceClient tables, StorageNames names)
 {
@@ -36,6 +36,9 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     public const string OrderRowKey = "order";
     public const string HistoryRowPrefix = "history|";
     public const string ReceivedRowPrefix = "received|";
+
+    /// <summary>The history row column naming the follow-up message that finishes the change (<see cref="OrderFollowUpMessage"/>).</summary>
+    private const string FollowUpColumn = "FollowUp";
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
@@ -67,12 +70,12 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     }
 
     /// <summary>
-    /// Inserts a new order with its history and outbox rows, and the marker row its routing request names
+    /// Inserts a new order with its history rows, and the marker row its routing request names
     /// (<see cref="ReceivedOrder"/>). Null when the order already exists.
     /// </summary>
-    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox, string? marker, CancellationToken cancellationToken)
+    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, string? marker, CancellationToken cancellationToken)
     {
-        var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events, outbox);
+        var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events);
         if (marker is not null)
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(created.Order.Id.Value, marker)));
@@ -89,29 +92,24 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     }
 
     /// <summary>
-    /// Replaces the order row if unchanged since read, with its history and outbox rows; 412 if not. With
-    /// <paramref name="carried"/> the messages ride on the last history row instead of outbox rows
-    /// (<see cref="Outbox.Carry"/>; <see cref="CarriedMessagesAsync"/> finds them again). An order that was never read
-    /// (<see cref="StoredOrder.Marker"/>) is replaced under its marker row and its next history row instead of an ETag:
-    /// the transaction fails (404 or 409) unless the marker is there and nothing changed the order since intake.
+    /// Replaces the order row if unchanged since read, with its history rows; 412 if not. The messages ride on the last
+    /// history row (<see cref="Outbox.Carry"/>), and with <paramref name="followUpId"/> that row names the follow-up
+    /// message that finishes the command (<see cref="OrderFollowUpMessage"/>), so the message can tell its own commit
+    /// from another writer's. An order that was never read (<see cref="StoredOrder.Marker"/>) is replaced under its
+    /// marker row and its next history row instead of an ETag: the transaction fails (404 or 409) unless the marker is
+    /// there and nothing changed the order since intake.
     /// </summary>
-    public async Task<ETag> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> outbox, CancellationToken cancellationToken, bool carried = false)
+    public async Task<ETag> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken, string? followUpId = null)
     {
-        if (updated.Marker is not null && events.Count == 0)
+        if (events.Count == 0)
         {
-            throw new InvalidOperationException("An order committed under its intake marker needs a history row to guard its version.");
+            throw new InvalidOperationException("A change without events has no history row to carry its messages.");
         }
         var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.Marker is null ? updated.ETag : ETag.All);
-        List<TableTransactionAction> actions;
-        if (carried && events.Count > 0)
-        {
-            actions = Actions(updated, main, events, []);
-            Outbox.Carry(actions[^1].Entity as TableEntity ?? throw new InvalidOperationException("A history row is a TableEntity."), outbox);
-        }
-        else
-        {
-            actions = Actions(updated, main, events, outbox);
-        }
+        var actions = Actions(updated, main, events);
+        var last = actions[^1].Entity as TableEntity ?? throw new InvalidOperationException("A history row is a TableEntity.");
+        Outbox.Carry(last, messages);
+        last[FollowUpColumn] = followUpId;
         if (updated.Marker is { } marker)
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(updated.Order.Id.Value, marker), ETag.All));
@@ -120,24 +118,57 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         return responses[0].GetETag();
     }
 
-    /// <summary>The messages carried by the history rows of the versions after <paramref name="afterVersion"/>, oldest first.</summary>
+    /// <summary>
+    /// The messages carried by the history rows of the versions after <paramref name="afterVersion"/>, oldest first,
+    /// except those of changes that a follow-up message finishes (that message publishes them).
+    /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> CarriedMessagesAsync(OrderId id, long afterVersion, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Value} and RowKey gt {HistoryRowKey(afterVersion)} and RowKey lt {"history}"}");
         var messages = new List<OutboxMessage>();
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            messages.AddRange(Outbox.CarriedBy(row));
+            if (row.GetString(FollowUpColumn) is null)
+            {
+                messages.AddRange(Outbox.CarriedBy(row));
+            }
         }
         return messages;
     }
 
-    private static List<TableTransactionAction> Actions(StoredOrder order, TableTransactionAction main, IEnumerable<OrderEvent> events, IEnumerable<OutboxMessage> outbox)
+    /// <summary>
+    /// The messages carried by the change at <paramref name="version"/> if the command of follow-up message
+    /// <paramref name="followUpId"/> committed it; null if no change has that version yet or another writer's has.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxMessage>?> CarriedByFollowUpAsync(OrderId id, long version, string followUpId, CancellationToken cancellationToken)
+    {
+        var row = await Table.FindAsync(id.Value, HistoryRowKey(version), cancellationToken).ConfigureAwait(false);
+        return row is not null && row.GetString(FollowUpColumn) == followUpId ? Outbox.CarriedBy(row) : null;
+    }
+
+    /// <summary>
+    /// Rewrites nothing but the row's ETag, under the ETag <paramref name="read"/> has, so that a commit conditioned on
+    /// that ETag (one still under way, or never to come) can no longer succeed. False when the row changed meanwhile.
+    /// </summary>
+    public async Task<bool> FenceAsync(StoredOrder read, CancellationToken cancellationToken)
+    {
+        var row = new TableEntity(read.Order.Id.Value, OrderRowKey) { ["Version"] = read.Order.Version };
+        try
+        {
+            await Table.UpdateEntityAsync(row, read.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status412PreconditionFailed)
+        {
+            return false;
+        }
+    }
+
+    private static List<TableTransactionAction> Actions(StoredOrder order, TableTransactionAction main, IEnumerable<OrderEvent> events)
     {
         var partition = order.Order.Id.Value;
         var actions = new List<TableTransactionAction> { main };
         actions.AddRange(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, HistoryEntity(partition, e))));
-        actions.AddRange(outbox.Select(m => Outbox.Add(partition, m)));
         return actions;
     }
 

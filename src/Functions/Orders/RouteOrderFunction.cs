@@ -14,8 +14,9 @@ namespace ThreePL.Functions.Orders;
 /// <item>No order yet: intake may still be writing it. The message is sent again, later, until
 /// <see cref="IntakeGrace"/> has passed since intake; an order that never committed is then given up on.</item>
 /// <item>The order is past the version the message names: routing (or the merchant) already acted. A message that
-/// came back (its first run may have died after the commit) finishes that work: relay, list rows, and the
-/// deactivation check of <see cref="OrderRouter.DelegateAsync"/>. Idempotent, so a duplicate does no harm.</item>
+/// came back (its first run may have died after the commit) finishes that work: publishing what the delegation
+/// carries, list rows, and the deactivation check of <see cref="OrderRouter.DelegateAsync"/>. Idempotent, so a
+/// duplicate does no harm.</item>
 /// <item>Intake's own message carries the order (<see cref="ReceivedOrder"/>): a first delivery decides on it without
 /// reading, and the delegation's commit fails unless the stored order is that one at that version; then it reads.</item>
 /// <item>Otherwise: choose and delegate. An order is delegated by routing at most once, and a handed-back order is

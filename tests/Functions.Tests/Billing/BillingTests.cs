@@ -170,7 +170,7 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
         }
         first.Dispose();
 
-        // The billing message was only in the order's outbox; the next process's safety net relays it.
+        // The order.shipped event rode only on the ship's history row; its follow-up message, unreleased, publishes it after its delay.
         using var second = new TestApp(azurite, prefix: first.Prefix);
         using var tplAgain = second.WithKey(threePl.ApiKey);
         var usage = await UsageWithAsync(tplAgain, 1);

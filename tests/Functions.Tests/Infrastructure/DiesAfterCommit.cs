@@ -3,12 +3,15 @@ using ThreePL.Functions.Messaging;
 namespace ThreePL.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The app as if its process died right after each commit: nothing is relayed inline, and a command carried by a queue
+/// The app as if its process died right after each commit: nothing is relayed inline, an order command neither syncs
+/// its list rows nor releases its follow-up message (which arrives after its delay), and a command carried by a queue
 /// message fails there, so (as when the process dies) the message is not deleted and comes back.
 /// </summary>
 public sealed class DiesAfterCommit : AfterCommit
 {
     public override Task<bool> RelayOutboxAsync(Func<CancellationToken, Task<bool>> relay, CancellationToken cancellationToken) => Task.FromResult(false);
+
+    public override Task ReleaseFollowUpAsync(Func<CancellationToken, Task> release, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override Task PublishCarriedAsync(Func<CancellationToken, Task> publish, CancellationToken cancellationToken) =>
         throw new ProcessDiedAfterCommitException();

@@ -197,6 +197,7 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
         "order-routing" => "routing queue",
         "events" => "events queue (fan-out)",
         "outbox" => "outbox queue (relay, safety net)",
+        "order-follow-ups" => "order follow-up queue (commands' events)",
         "webhook-deliveries" => "webhook delivery queue",
         "billing" => "billing",
         "order-handbacks" => "hand-back queue",

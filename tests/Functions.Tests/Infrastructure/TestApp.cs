@@ -70,8 +70,8 @@ public sealed class TestApp : WebApplicationFactory<ThreePL.LocalHost.Developmen
     public static string HubName(string prefix) => "hub" + prefix;
 
     /// <summary>
-    /// The app as if it died right after each commit: nothing is relayed inline, so only the safety net (after
-    /// <paramref name="safetyNetDelay"/>) or a restarted app delivers what a command committed.
+    /// The app as if it died right after each commit: nothing is relayed inline, so only the safety net or the order
+    /// command's follow-up message (after <paramref name="safetyNetDelay"/>) or a restarted app delivers what a command committed.
     /// </summary>
     public static Action<IServiceCollection> DiesAfterEachCommit(TimeSpan safetyNetDelay, Action<IServiceCollection>? more = null) => services =>
     {

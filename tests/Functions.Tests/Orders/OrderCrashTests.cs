@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Azure.Data.Tables;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
@@ -8,7 +9,7 @@ namespace ThreePL.Functions.Tests.Orders;
 
 /// <summary>
 /// A process that dies after a commit: a second app on the same storage finishes the work from what the first
-/// one committed (outbox rows, armed safety nets, queue messages), and nothing is lost or done twice.
+/// one committed (history rows carrying messages, follow-up messages, queue messages), and nothing is lost or done twice.
 /// </summary>
 [Collection("azurite")]
 public sealed class OrderCrashTests(AzuriteFixture azurite)
@@ -58,6 +59,49 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
                 .Select(e => e.GetProperty("data").GetProperty("id").GetString()).ToList();
             return created.Order().SequenceEqual(new[] { routed, received }.Order());
         }, "order.created of both orders in the 3PL's feed, once each");
+    }
+
+    [Fact]
+    public async Task A_crash_after_an_http_command_commit_is_finished_by_its_follow_up_message()
+    {
+        var lease = new Dictionary<string, string?> { ["AzureFunctionsJobHost:extensions:queues:messageLease"] = "00:00:03" };
+        var first = new TestApp(azurite, lease, TestApp.DiesAfterEachCommit(TimeSpan.FromSeconds(2)));
+        var prefix = first.Prefix;
+        var merchant = await Seed.AccountAsync(first, "merchant");
+        var rejecting = await Seed.AccountAsync(first, "threepl");
+        var next = await Seed.AccountAsync(first, "threepl");
+        var toRejecting = await Connect.ActiveAsync(first, rejecting, merchant);
+        var toNext = await Connect.ActiveAsync(first, next, merchant);
+        string id;
+        using (var shop = first.WithKey(merchant.ApiKey))
+        using (var tpl = first.WithKey(rejecting.ApiKey))
+        {
+            await ApiAssert.Json(await shop.PutAsJsonAsync("/v1/routing-rules", new
+            {
+                rules = new[] { new { type = "skuPrefix", skuPrefixes = new[] { "A-" }, connectionId = toRejecting } },
+                defaultConnectionId = toNext,
+            }), HttpStatusCode.OK);
+            id = (await SubmitAsync(shop, "crash-reject", sku: "A-1")).GetProperty("id").GetString()!;
+            await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+            // Committed with its order.rejected event and its routing request on the history row; the process "dies"
+            // before it syncs the lists or releases its follow-up, which arrives after its delay.
+            await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/reject", new { reason = "inventory_out_of_stock" }), HttpStatusCode.OK);
+        }
+        first.Dispose();
+
+        using var second = new TestApp(azurite, new Dictionary<string, string?>(lease) { ["ThreePL:Reconciliation:SettleWindow"] = "00:00:02" }, prefix: prefix);
+        using var nextClient = second.WithKey(next.ApiKey);
+        using var rejectingClient = second.WithKey(rejecting.ApiKey);
+        var rerouted = await WaitForStatusAsync(nextClient, id, "awaiting_shipment", TimeSpan.FromSeconds(60));
+        Assert.Equal(toNext, rerouted.GetProperty("connectionId").GetString());
+        Assert.Equal(4, rerouted.GetProperty("version").GetInt64());
+        await Eventually.True(async () =>
+        {
+            var feed = await ApiAssert.Json(await rejectingClient.GetAsync("/v1/events?since=2020-01-01T00:00:00Z&limit=100"), HttpStatusCode.OK);
+            return feed.GetProperty("items").EnumerateArray().Count(e => e.GetProperty("type").GetString() == "order.rejected") == 1;
+        }, "order.rejected in the rejecting 3PL's feed, once");
+        await Eventually.True(async () => (await ListIdsAsync(nextClient)).SequenceEqual([id]) && (await ListIdsAsync(rejectingClient)).Count == 0,
+            "the lists to follow the rejection and the re-routing");
     }
 
     [Fact]

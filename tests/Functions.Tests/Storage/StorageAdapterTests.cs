@@ -116,6 +116,26 @@ public sealed class StorageAdapterTests(AzuriteFixture azurite)
         Assert.Empty((await queue.ReceiveMessagesAsync(1)).Value);
     }
 
+    [Fact]
+    public async Task A_delayed_message_updated_by_its_send_receipt_is_visible_at_once_with_the_new_content()
+    {
+        // What an order command does with its follow-up message (OrderFollowUps): send it delayed, release it after the commit.
+        var queue = azurite.Queues.GetQueueClient(AzuriteFixture.UniqueName("update"));
+        await queue.CreateIfNotExistsAsync();
+        var sent = (await queue.SendAfterAsync("pending", TimeSpan.FromMinutes(5))).Value;
+        Assert.Empty((await queue.ReceiveMessagesAsync(1)).Value);
+
+        await queue.UpdateMessageAsync(sent.MessageId, sent.PopReceipt, "committed", TimeSpan.Zero);
+
+        var received = Assert.Single((await queue.ReceiveMessagesAsync(1)).Value);
+        Assert.Equal(sent.MessageId, received.MessageId);
+        Assert.Equal("committed", received.Body.ToString());
+        Assert.Equal(1, received.DequeueCount);
+        // The receive changed the receipt: a late release or withdrawal fails instead of touching a message being handled.
+        var stale = await Assert.ThrowsAsync<RequestFailedException>(() => queue.DeleteMessageAsync(sent.MessageId, sent.PopReceipt));
+        Assert.Equal((400, "PopReceiptMismatch"), (stale.Status, stale.ErrorCode));
+    }
+
     // The Durable packages bring System.Linq.Async, whose ToListAsync clashes with the framework's.
     private static async Task<List<TableEntity>> AllAsync(IAsyncEnumerable<TableEntity> rows)
     {
