@@ -144,7 +144,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         var expectNew = decision.Events.Any(e => e is OrderDelegated);
         if (recovery == OrderRecovery.MessageRedelivery)
         {
-            var etag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken).ConfigureAwait(false);
+            var etag = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken), order, messages.FirstOrDefault()?.Id, cancellationToken).ConfigureAwait(false);
             var committed = updated with { ETag = etag, Marker = null };
             // A failure is thrown: the message that carried the command comes back and its handler recovers.
             await afterCommit.PublishCarriedAsync(token => inlineRelay.PublishAsync(messages, redelivered: false, token), cancellationToken).ConfigureAwait(false);
@@ -155,7 +155,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         ETag committedETag;
         try
         {
-            committedETag = await store.CommitAsync(updated, decision.Events, messages, cancellationToken, followUp.MessageId).ConfigureAwait(false);
+            committedETag = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken, followUp.MessageId), order, followUp.MessageId, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex))
         {
@@ -170,6 +170,30 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             await followUps.ReleaseAsync(followUp, messages, synced, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return done;
+    }
+
+    /// <summary>
+    /// Commits; when the commit seems lost to a race (412, 409, 404), asks the change's history row whether it is this
+    /// commit after all: the storage client retries a <c>$batch</c> whose answer it did not get, and a retry of one that
+    /// did commit fails on its own write. Without this the command would decide again on its own change and its events
+    /// would never go out. <paramref name="carriedId"/> is a message the change carries (or its follow-up's id); a
+    /// change that carries none cannot be recognised, and its apparent loss is left to the caller.
+    /// </summary>
+    private async Task<ETag> CommitOrFindAsync(Func<Task<ETag>> commit, Order order, string? carriedId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await commit().ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex) && carriedId is not null)
+        {
+            if (!await store.CommittedAsync(order.Id, order.Version, carriedId, cancellationToken).ConfigureAwait(false))
+            {
+                throw;
+            }
+            logger.LogInformation("Order {OrderId} v{Version} was committed by a retried transaction", order.Id, order.Version);
+            return await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false) is { } stored && stored.Order.Version == order.Version ? stored.ETag : default;
+        }
     }
 
     /// <summary>

@@ -147,6 +147,16 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     }
 
     /// <summary>
+    /// Whether the change at <paramref name="version"/> is the one that carries message <paramref name="messageId"/> (among
+    /// its messages, or as its follow-up): how a writer whose commit seemed to lose a race learns that it had landed.
+    /// </summary>
+    public async Task<bool> CommittedAsync(OrderId id, long version, string messageId, CancellationToken cancellationToken)
+    {
+        var row = await Table.FindAsync(id.Value, HistoryRowKey(version), cancellationToken).ConfigureAwait(false);
+        return row is not null && (row.GetString(FollowUpColumn) == messageId || Outbox.CarriedBy(row).Any(m => m.Id == messageId));
+    }
+
+    /// <summary>
     /// Rewrites nothing but the row's ETag, under the ETag <paramref name="read"/> has, so that a commit conditioned on
     /// that ETag (one still under way, or never to come) can no longer succeed. False when the row changed meanwhile.
     /// </summary>
