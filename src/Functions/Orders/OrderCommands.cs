@@ -174,7 +174,7 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
 
     /// <summary>
     /// Commits; when the commit seems lost to a race (412, 409, 404), asks the change's history row whether it is this
-    /// commit after all: the storage client retries a <c>$batch</c> whose answer it did not get, and a retry of one that
+    /// commit after all: the storage client retries a transaction whose answer it did not get, and a retry of one that
     /// did commit fails on its own write. Without this the command would decide again on its own change and its events
     /// would never go out. <paramref name="carriedId"/> is a message the change carries (or its follow-up's id); a
     /// change that carries none cannot be recognised, and its apparent loss is left to the caller.
