@@ -114,7 +114,15 @@ public sealed class WebhookAttempts(
         }
         catch (Azure.RequestFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
         {
-            return false;
+            // Another copy of the work stored its outcome first, or this call's own transaction did and the storage client
+            // sent it again after losing the answer; then the stored row is this outcome, and the next attempt is still ours
+            // to ask for (nobody else will).
+            var stored = await deliveries.GetDeliveryAsync(next.OwnerAccountId, next.Id, cancellationToken).ConfigureAwait(false);
+            if (stored is null || !SameOutcome(stored, next))
+            {
+                return false;
+            }
+            next = stored;
         }
         if (next.Status == DeliveryStatus.Pending)
         {
@@ -122,6 +130,11 @@ public sealed class WebhookAttempts(
         }
         return true;
     }
+
+    /// <summary>The next attempt's time carries its jitter, so two attempts' outcomes practically never agree on all of these.</summary>
+    private static bool SameOutcome(WebhookDelivery stored, WebhookDelivery written) =>
+        stored.Status == written.Status && stored.Attempts == written.Attempts && stored.LastAttemptAt == written.LastAttemptAt
+        && stored.NextAttemptAt == written.NextAttemptAt && stored.FailureReason == written.FailureReason && stored.InFlightAttempt is null;
 
     private sealed record Target(Uri Url, IReadOnlyCollection<string> Secrets);
 

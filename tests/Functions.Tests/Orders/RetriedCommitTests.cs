@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Azure.Core;
-using Azure.Core.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Tests.Infrastructure;
@@ -43,29 +41,5 @@ public sealed class RetriedCommitTests(AzuriteFixture azurite)
             JsonDocument.Parse(h.Body).RootElement is var body
             && body.GetProperty("type").GetString() == "order.accepted"
             && body.GetProperty("data").GetProperty("id").GetString() == id)), "order.accepted to be delivered");
-    }
-
-    /// <summary>Sends the next <c>$batch</c> twice once armed, as a transport retry after a lost answer does.</summary>
-    private sealed class ReplayNextBatch : HttpPipelinePolicy
-    {
-        private int _armed;
-        private int _replayed;
-
-        public bool Armed { set => Volatile.Write(ref _armed, value ? 1 : 0); }
-
-        public int Replayed => Volatile.Read(ref _replayed);
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            throw new NotSupportedException("The app's storage calls are asynchronous.");
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
-            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                Interlocked.Increment(ref _replayed);
-                await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
-            }
-        }
     }
 }

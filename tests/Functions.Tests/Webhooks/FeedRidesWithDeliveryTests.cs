@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Events;
@@ -72,12 +73,38 @@ public sealed class FeedRidesWithDeliveryTests(AzuriteFixture azurite)
         Assert.Single(await setup.RowsAsync(setup.Other), r => r.GetString("EventId") == envelope.Id);
     }
 
+    [Fact]
+    public async Task A_failed_first_attempt_whose_insert_is_sent_again_still_asks_for_its_second_attempt()
+    {
+        await using var setup = await SetUpAsync(azurite, receiverStatus: 503);
+        // Only the owner: its delivery's insert is then the publication's first transaction, the one sent twice.
+        var envelope = setup.Envelope() with { AccountIds = [setup.Owner.Value] };
+        var retries = setup.App.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(setup.App.Services.GetRequiredService<StorageNames>().Queue(DeliveryMessage.Queue));
+        await retries.ClearMessagesAsync();
+
+        setup.Replay.Armed = true;
+        await setup.Dispatcher.PublishAsync(envelope, redelivered: false, default);
+
+        Assert.Equal(1, setup.Replay.Replayed);
+        var delivery = Assert.Single(await setup.RowsAsync(setup.Owner), r => r.GetString("EventId") == envelope.Id && r.RowKey.StartsWith("dlv_", StringComparison.Ordinal) && !r.RowKey.Contains('|', StringComparison.Ordinal));
+        Assert.Equal(DeliveryStatus.Pending, delivery.GetString("Status"));
+        Assert.Equal(2, delivery.GetInt32("Attempts") + 1);
+        // The request for attempt 2, invisible until its retry delay (counted, not peeked).
+        Assert.Equal(1, await retries.ApproximateCountAsync());
+        Assert.Single(await setup.RowsAsync(setup.Owner), r => r.GetString("EventId") == envelope.Id && r.RowKey.StartsWith("t|", StringComparison.Ordinal));
+    }
+
     private static async Task<Setup> SetUpAsync(AzuriteFixture azurite, int receiverStatus = 200)
     {
         var receiver = await TestReceiver.StartAsync((_, c) => TestReceiver.Status(c, receiverStatus));
         var counter = new StorageOperationCounter(azurite.QueuePort);
+        var replay = new ReplayNextBatch();
         var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Hosting:Listeners"] = "false", ["ThreePL:AllowInsecureWebhooks"] = "true" },
-            s => s.AddSingleton(new StoragePolicy(counter)));
+            s =>
+            {
+                s.AddSingleton(new StoragePolicy(counter));
+                s.AddSingleton(new StoragePolicy(replay));
+            });
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         using var tpl = app.WithKey(threePl.ApiKey);
@@ -86,11 +113,11 @@ public sealed class FeedRidesWithDeliveryTests(AzuriteFixture azurite)
         // The owner's endpoints and destination health are read once here, so the measured publication reads nothing.
         await app.Services.GetRequiredService<EventDispatcher>().PublishAsync(new EventEnvelope("evt_warm_" + Guid.NewGuid().ToString("N"), "connection.settings_updated",
             DateTimeOffset.UtcNow, null, null, [threePl.Id], JsonSerializer.SerializeToElement(new { version = 1 })), redelivered: false, default);
-        return new Setup(app, receiver, counter, app.Services.GetRequiredService<EventDispatcher>(), tables,
+        return new Setup(app, receiver, counter, replay, app.Services.GetRequiredService<EventDispatcher>(), tables,
             AccountId.Parse(threePl.Id), AccountId.Parse(merchant.Id), endpoint.GetProperty("id").GetString()!);
     }
 
-    private sealed record Setup(TestApp App, TestReceiver Receiver, StorageOperationCounter Counter, EventDispatcher Dispatcher, TableClient Events, AccountId Owner, AccountId Other, string EndpointId) : IAsyncDisposable
+    private sealed record Setup(TestApp App, TestReceiver Receiver, StorageOperationCounter Counter, ReplayNextBatch Replay, EventDispatcher Dispatcher, TableClient Events, AccountId Owner, AccountId Other, string EndpointId) : IAsyncDisposable
     {
         public EventEnvelope Envelope() => new(
             "evt_test_" + Guid.NewGuid().ToString("N"), "connection.settings_updated", DateTimeOffset.UtcNow, null, null,
