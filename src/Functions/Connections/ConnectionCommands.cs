@@ -55,9 +55,15 @@ public sealed class ConnectionCommands(ConnectionStore store, Outbox outbox, Loc
         }
         catch (RequestFailedException ex) when (armed is not null && OptimisticCommand.LostRace(ex))
         {
-            // Nothing was written, so there is nothing for the safety net to finish.
-            await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
-            throw;
+            // The storage client sends a transaction again when it lost the answer, and a retry of one that committed
+            // fails on its own write: the change's own outbox row tells that apart from a race really lost.
+            if (!await outbox.HoldsAsync(ConnectionStore.TableName, id.Value, messages[0], cancellationToken).ConfigureAwait(false))
+            {
+                // Nothing was written, so there is nothing for the safety net to finish.
+                await outbox.DisarmAsync(armed, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+            etag = (await store.GetAsync(id, cancellationToken).ConfigureAwait(false))?.ETag ?? default;
         }
         changes.Connection(id);
         if (await outbox.RelayAfterCommitAsync(ConnectionStore.TableName, id.Value, messages, cancellationToken).ConfigureAwait(false) && armed is not null)

@@ -139,6 +139,10 @@ public sealed class Outbox(
     public Task SendAsync(OutboxMessage message, CancellationToken cancellationToken) =>
         queues.GetQueueClient(names.Queue(message.Queue)).SendAfterAsync(message.Body, message.Delay, cancellationToken: cancellationToken);
 
+    /// <summary>Whether <paramref name="message"/>'s outbox row is in the partition: its change committed and it is not relayed yet.</summary>
+    public async Task<bool> HoldsAsync(string table, string partitionKey, OutboxMessage message, CancellationToken cancellationToken) =>
+        await tables.GetTableClient(names.Table(table)).FindAsync(partitionKey, RowPrefix + message.Id, cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>Re-drives whatever outbox rows a partition still holds (the safety net's work).</summary>
     public async Task RelayPendingAsync(string table, string partitionKey, CancellationToken cancellationToken)
     {
