@@ -5,12 +5,18 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 
 namespace ThreePL.Functions.Tests.Orders;
 
 public static class OrderTestKit
 {
+    /// <summary>A first delivery of a routing message, as the queue trigger hands it over.</summary>
+    public static QueueDelivery RoutingDelivery(RouteOrderMessage message) =>
+        new(JsonSerializer.Serialize(message, EventEnvelope.Json), "msg-" + Guid.NewGuid().ToString("N"), 1, DateTimeOffset.UtcNow);
+
     public static object Body(string externalId, string sku = "SKU-1", string? service = null, string? notes = null) => new
     {
         externalId,

@@ -1,10 +1,8 @@
 using System.Net;
-using System.Text.Json;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
-using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
@@ -30,26 +28,23 @@ public sealed class RoutingBeforeIntakeTests(AzuriteFixture azurite)
         var id = OrderStore.IdFor(AccountId.Parse(merchant.Id), "early-1");
         var before = await queue.ApproximateCountAsync();
 
-        await routing.HandleAsync(Delivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
+        await routing.HandleAsync(RoutingDelivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
         Assert.Equal(before + 1, await queue.ApproximateCountAsync());
 
-        await routing.HandleAsync(Delivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow - RouteOrderFunction.IntakeGrace - TimeSpan.FromMinutes(1))), default);
+        await routing.HandleAsync(RoutingDelivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow - RouteOrderFunction.IntakeGrace - TimeSpan.FromMinutes(1))), default);
         Assert.Equal(before + 1, await queue.ApproximateCountAsync());
 
         using var shop = app.WithKey(merchant.ApiKey);
         var order = await SubmitAsync(shop, "early-1");
         Assert.Equal(id.Value, order.GetProperty("id").GetString());
         Assert.Equal("open", order.GetProperty("status").GetString());
-        await routing.HandleAsync(Delivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
+        await routing.HandleAsync(RoutingDelivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
         var routed = await ApiAssert.Json(await shop.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK);
         Assert.Equal("awaiting_shipment", routed.GetProperty("status").GetString());
         Assert.Equal(2, routed.GetProperty("version").GetInt64());
 
         // The same message again, and the one intake sent itself: the order moved on, nothing changes.
-        await routing.HandleAsync(Delivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
+        await routing.HandleAsync(RoutingDelivery(new RouteOrderMessage(id.Value, 1, DateTimeOffset.UtcNow)), default);
         Assert.Equal(2, (await ApiAssert.Json(await shop.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK)).GetProperty("version").GetInt64());
     }
-
-    private static QueueDelivery Delivery(RouteOrderMessage message) =>
-        new(JsonSerializer.Serialize(message, EventEnvelope.Json), "msg-" + Guid.NewGuid().ToString("N"), 1, DateTimeOffset.UtcNow);
 }

@@ -53,7 +53,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
             Order = real.Body.Order! with { Marker = OrderStore.ReceivedMarker("rte_lost"), Lines = [new OrderLine("SKU-OTHER", 5, null)] },
         };
 
-        await setup.Routing.HandleAsync(Delivery(loser), default);
+        await setup.Routing.HandleAsync(RoutingDelivery(loser), default);
 
         var routed = await ApiAssert.Json(await setup.Shop.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK);
         Assert.Equal("awaiting_shipment", routed.GetProperty("status").GetString());
@@ -90,7 +90,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
         Assert.NotNull(message.Order);
         var before = await setup.RoutingQueue.ApproximateCountAsync();
 
-        await setup.Routing.HandleAsync(Delivery(message), default);
+        await setup.Routing.HandleAsync(RoutingDelivery(message), default);
 
         Assert.Equal(before + 1, await setup.RoutingQueue.ApproximateCountAsync());
         Assert.Null(await setup.Orders.GetAsync(id));
@@ -119,9 +119,6 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
     private static OrderDraft Draft(string externalId, IReadOnlyList<OrderLine> lines) =>
         OrderDraft.Validate(externalId, lines, new Address("Ada", "Main St 1", null, "Berlin", "10115", null, "DE", null, null), null, null).Draft
             ?? throw new InvalidOperationException("The test's draft is invalid.");
-
-    private static QueueDelivery Delivery(RouteOrderMessage message) =>
-        new(JsonSerializer.Serialize(message, EventEnvelope.Json), "msg-" + Guid.NewGuid().ToString("N"), 1, DateTimeOffset.UtcNow);
 
     private static async Task<Setup> SetUpAsync(AzuriteFixture azurite)
     {
