@@ -116,23 +116,45 @@ public readonly record struct ConnectionId
     public override string ToString() => Value;
 }
 
-/// <summary>Identifies an order.</summary>
+/// <summary>
+/// Identifies an order. Two forms, and the form says where the order is stored: <c>ord_</c> and 20 characters (orders
+/// received before December 2026, each in a storage partition of its own), or <c>ord_</c>, 20 characters and the 20
+/// characters of the merchant's account id (the order lives in its merchant's partition, so the id alone locates it).
+/// </summary>
 public readonly record struct OrderId
 {
     private const string Prefix = "ord";
+    private const string AccountPrefix = "acc_";
 
     private OrderId(string value) => Value = value;
 
     /// <summary>The textual form, e.g. <c>ord_…</c>.</summary>
     public string Value { get; }
 
-    /// <summary>A new random id.</summary>
+    /// <summary>The merchant whose partition holds the order; null for an order of the older, own-partition form.</summary>
+    public AccountId? Merchant => Value.Length == OwnLength + Identifier.RandomLength
+        ? AccountId.Parse(AccountPrefix + Value[OwnLength..])
+        : null;
+
+    /// <summary>The id without its merchant part: the whole id of an order of the older form.</summary>
+    public string Own => Value[..OwnLength];
+
+    private static int OwnLength => Prefix.Length + 1 + Identifier.RandomLength;
+
+    /// <summary>A new random id of the older form (no merchant part).</summary>
     public static OrderId New() => new(Identifier.New(Prefix));
+
+    /// <summary>The id of an order of <paramref name="merchant"/> whose own part comes from <paramref name="digest"/>.</summary>
+    public static OrderId InMerchantPartition(AccountId merchant, ReadOnlySpan<byte> digest) =>
+        new(Identifier.From(Prefix, digest) + merchant.Value[AccountPrefix.Length..]);
 
     /// <summary>Parses untrusted input; false when it is not an order id.</summary>
     public static bool TryParse([NotNullWhen(true)] string? value, out OrderId id)
     {
-        id = Identifier.IsValid(Prefix, value) ? new OrderId(value) : default;
+        var valid = Identifier.IsValid(Prefix, value)
+            || (value is { Length: var length } && length == OwnLength + Identifier.RandomLength
+                && Identifier.IsValid(Prefix, value[..OwnLength]) && AccountId.TryParse(AccountPrefix + value[OwnLength..], out _));
+        id = valid ? new OrderId(value!) : default;
         return id.Value is not null;
     }
 

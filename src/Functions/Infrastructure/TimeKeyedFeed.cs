@@ -42,6 +42,10 @@ public static class TimeKeyedFeed
 
     public static string RowKey(string prefix, DateTimeOffset time, string id) => prefix + Ticks(time) + "|" + id;
 
+    /// <summary>The key time of a row written by <see cref="RowKey"/> under <paramref name="prefix"/>.</summary>
+    public static DateTimeOffset TimeOf(string prefix, string rowKey) =>
+        new(long.Parse(rowKey.AsSpan(prefix.Length, 19), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+
     /// <summary>
     /// The key time for a row about something that happened at <paramref name="happenedAt"/>: that time, so the feed
     /// is in the order things happened; but no earlier than half the write bound before now, which leaves the write

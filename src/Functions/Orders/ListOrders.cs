@@ -9,10 +9,11 @@ using ThreePL.Functions.Infrastructure;
 namespace ThreePL.Functions.Orders;
 
 /// <summary>
-/// The caller's orders: a merchant's from its <c>m|</c> partition, a 3PL's (only those delegated to it) from
-/// its <c>t|</c> partition, where a connection is a RowKey range. Status and connection filter on the rows'
-/// projection on the server, then every order is read and checked again (the order row is the truth; a
-/// projection may lag a moment behind a commit), so a page may hold fewer than <c>limit</c> items while
+/// The caller's orders: a merchant's from its <c>m|</c> partition (where an order is its own list row, and an order
+/// stored apart has a projection), a 3PL's (only those delegated to it) from its <c>t|</c> partition, where a
+/// connection is a RowKey range. Status and connection filter on the rows on the server, then every projected order is
+/// read and checked again (the order row is the truth; a projection may lag a moment behind a commit), so a page may
+/// hold fewer than <c>limit</c> items while
 /// <c>nextCursor</c> still says there is more. With <c>updatedSince</c> the same orders come in the order they
 /// changed, from <see cref="OrderChangeFeed"/>.
 /// </summary>
@@ -68,7 +69,7 @@ public sealed class ListOrders(OrderStore store, OrderChangeFeed changes)
 
         var filter = Filter(caller, wanted, connection);
         var page = await store.Table.QueryPageAsync(filter, cursor, pageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var orders = await Task.WhenAll(page.Items.Select(row => store.GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken))).ConfigureAwait(false);
+        var orders = await Task.WhenAll(page.Items.Select(row => store.ReadListedAsync(row, cancellationToken))).ConfigureAwait(false);
         var visible = orders
             .Where(o => o is not null && IsListed(caller, o, wanted, connection))
             .Select(o => OrderResponse.For(o!.Order, OrderViewer.Of(caller, o.Order)))

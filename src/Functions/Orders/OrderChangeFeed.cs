@@ -104,7 +104,7 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
         return keys;
     }
 
-    private static IEnumerable<TableTransactionAction> ChangeRows(TableEntity projection, IEnumerable<string> keys) =>
+    public static IEnumerable<TableTransactionAction> ChangeRows(TableEntity projection, IEnumerable<string> keys) =>
         keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(projection.PartitionKey, key)
         {
             ["OrderId"] = projection.GetString("OrderId"),

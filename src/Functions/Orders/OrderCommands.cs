@@ -103,19 +103,17 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     /// </summary>
     public async Task<(StoredOrder Order, bool Created)> CreateAsync(Order order, OrderReceived received, CancellationToken cancellationToken)
     {
-        var stored = new StoredOrder(order, null, [], default);
-        var routing = OrderMessages.RoutingRequest(order, received);
-        await outbox.SendAsync(routing, cancellationToken).ConfigureAwait(false);
-        var etag = await store.TryCreateAsync(stored, [received], OrderStore.ReceivedMarker(routing.Id), cancellationToken).ConfigureAwait(false);
-        if (etag is null)
+        var stored = new StoredOrder(order, null, [], default) { FeedKeys = store.NewFeedKeys(order) };
+        var routing = OrderMessages.RoutingRequest(stored, received);
+        await outbox.SendAsync(routing.Message, cancellationToken).ConfigureAwait(false);
+        if (await store.TryCreateAsync(stored, [received], routing.Marker, cancellationToken).ConfigureAwait(false) is not { } created)
         {
             var existing = await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Order {order.Id} conflicted on insert but cannot be read.");
             return (existing, false);
         }
-        stored = stored with { ETag = etag.Value };
-        await TrySyncListsAsync(stored, null, expectNew: true, cancellationToken).ConfigureAwait(false);
-        return (stored, true);
+        await TrySyncListsAsync(created, null, expectNew: true, cancellationToken).ConfigureAwait(false);
+        return (created, true);
     }
 
     /// <summary>
@@ -144,18 +142,17 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         var expectNew = decision.Events.Any(e => e is OrderDelegated);
         if (recovery == OrderRecovery.MessageRedelivery)
         {
-            var etag = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken), order, messages.FirstOrDefault()?.Id, cancellationToken).ConfigureAwait(false);
-            var committed = updated with { ETag = etag, Marker = null };
+            var committed = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken), updated, messages.FirstOrDefault()?.Id, cancellationToken).ConfigureAwait(false);
             // A failure is thrown: the message that carried the command comes back and its handler recovers.
             await afterCommit.PublishCarriedAsync(token => inlineRelay.PublishAsync(messages, redelivered: false, token), cancellationToken).ConfigureAwait(false);
             await index.SyncAsync(committed, expectNew, cancellationToken, decidedOn).ConfigureAwait(false);
             return committed;
         }
         var followUp = await followUps.SendAsync(order.Id, order.Version, updated.ETag, cancellationToken).ConfigureAwait(false);
-        ETag committedETag;
+        StoredOrder done;
         try
         {
-            committedETag = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken, followUp.MessageId), order, followUp.MessageId, cancellationToken).ConfigureAwait(false);
+            done = await CommitOrFindAsync(() => store.CommitAsync(updated, decision.Events, messages, cancellationToken, followUp.MessageId), updated, followUp.MessageId, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex))
         {
@@ -163,7 +160,6 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
             await followUps.WithdrawAsync(followUp, cancellationToken).ConfigureAwait(false);
             throw;
         }
-        var done = updated with { ETag = committedETag, Marker = null };
         await afterCommit.ReleaseFollowUpAsync(async token =>
         {
             var synced = await TrySyncListsAsync(done, decidedOn, expectNew, token).ConfigureAwait(false);
@@ -179,8 +175,9 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
     /// would never go out. <paramref name="carriedId"/> is a message the change carries (or its follow-up's id); a
     /// change that carries none cannot be recognised, and its apparent loss is left to the caller.
     /// </summary>
-    private async Task<ETag> CommitOrFindAsync(Func<Task<ETag>> commit, Order order, string? carriedId, CancellationToken cancellationToken)
+    private async Task<StoredOrder> CommitOrFindAsync(Func<Task<StoredOrder>> commit, StoredOrder updated, string? carriedId, CancellationToken cancellationToken)
     {
+        var order = updated.Order;
         try
         {
             return await commit().ConfigureAwait(false);
@@ -192,7 +189,11 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
                 throw;
             }
             logger.LogInformation("Order {OrderId} v{Version} was committed by a retried transaction", order.Id, order.Version);
-            return await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false) is { } stored && stored.Order.Version == order.Version ? stored.ETag : default;
+            // The row as it is now, when no newer change followed; otherwise the change without an ETag, which no later
+            // write of this command needs.
+            return await store.GetAsync(order.Id, cancellationToken).ConfigureAwait(false) is { } stored && stored.Order.Version == order.Version
+                ? updated with { ETag = stored.ETag, FeedKeys = stored.FeedKeys, Marker = null }
+                : updated with { ETag = default, Marker = null };
         }
     }
 

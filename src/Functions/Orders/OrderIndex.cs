@@ -7,8 +7,10 @@ using ThreePL.Functions.Infrastructure;
 namespace ThreePL.Functions.Orders;
 
 /// <summary>
-/// The list rows of an order: <c>m|{merchantId}</c> / <c>{orderId}</c> and <c>t|{threePlId}</c> /
-/// <c>{connectionId}|{orderId}</c>, each holding a projection (status, connection, version) of the order row.
+/// The list rows of an order that are projections of it: <c>t|{threePlId}</c> / <c>{connectionId}|{orderId}</c>, and
+/// <c>m|{merchantId}</c> / <c>{orderId}</c> for an order stored apart (an id of the older form; an order in its
+/// merchant's partition is its own list row, see <see cref="OrderStore"/>), each holding a projection (status,
+/// connection, version) of the order row.
 /// <see cref="SyncAsync"/> brings them in line with a committed order. It is idempotent and guarded by the
 /// order's version (a row already at this version or later is left alone; writes carry the read ETag), so the
 /// command's own call, its follow-up's call and any concurrent call can run in any order and the newest
@@ -49,12 +51,14 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
         var behind = previous is { } before && before.Version == order.Version - 1 && before.UpdatedAt < order.UpdatedAt
             ? before
             : null;
-        var merchantPartition = MerchantPartition(order.MerchantAccountId);
-        var tasks = new List<Task>
+        var tasks = new List<Task>();
+        if (order.Id.Merchant is null)
         {
-            UpsertAsync(Projection(merchantPartition, order.Id.Value, stored), expectNew && order.Version == 1,
-                behind is null ? null : OrderChangeFeed.ChangeKeys(merchantPartition, order.Id.Value, null, behind.UpdatedAt), cancellationToken),
-        };
+            // An order stored apart has a projection in its merchant's partition; one stored there is its own list row.
+            var merchantPartition = MerchantPartition(order.MerchantAccountId);
+            tasks.Add(UpsertAsync(Projection(merchantPartition, order.Id.Value, stored), expectNew && order.Version == 1,
+                behind is null ? null : OrderChangeFeed.ChangeKeys(merchantPartition, order.Id.Value, null, behind.UpdatedAt), cancellationToken));
+        }
         if (order.ConnectionId is { } connection && stored.ThreePlAccountId is { } threePl)
         {
             var threePlPartition = ThreePlPartition(threePl);
@@ -101,8 +105,10 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
             if (!insertFirst)
             {
                 existing = await store.Table.FindAsync(projection.PartitionKey, projection.RowKey, cancellationToken).ConfigureAwait(false);
-                if (existing is not null && (existing.GetInt64("Version") ?? 0) >= version)
+                if (existing is not null && ((existing.GetInt64("Version") ?? 0) >= version || OrderStore.IsOrderRow(existing)))
                 {
+                    // Newer, or an order of the merchant-partition form under the same key (a re-send of an order
+                    // received before the change of id form whose list row was not written yet): never overwritten.
                     return;
                 }
             }

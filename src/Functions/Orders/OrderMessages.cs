@@ -17,20 +17,27 @@ public static class OrderMessages
     public const int MaxCarriedOrderChars = 30_000;
 
     /// <summary>
-    /// The routing request for a received order, carrying the order as intake writes it (when it is small enough) and
+    /// The routing request for a received order, carrying the order as intake writes it (when it is small enough), and
     /// the marker row intake writes with it (<see cref="ReceivedOrder"/>).
     /// </summary>
-    public static OutboxMessage RoutingRequest(Order order, OrderReceived received)
+    /// <param name="created">The order about to be inserted, with the change rows it will have.</param>
+    /// <param name="received">Its first event.</param>
+    public static (OutboxMessage Message, string Marker) RoutingRequest(StoredOrder created, OrderReceived received)
     {
+        var order = created.Order;
         var id = "rte_" + Outbox.NewId(received.OccurredAt);
-        var carried = new ReceivedOrder(OrderStore.ReceivedMarker(id), order.MerchantAccountId.Value, order.ExternalId, order.Lines, order.ShipTo, order.ShippingService, order.Notes);
+        var marker = OrderStore.ReceivedMarker(order.Id, id);
+        var carried = new ReceivedOrder(marker, order.MerchantAccountId.Value, order.ExternalId, order.Lines, order.ShipTo, order.ShippingService, order.Notes)
+        {
+            FeedKeys = created.FeedKeys.Count == 0 ? null : created.FeedKeys,
+        };
         var message = new RouteOrderMessage(received.OrderId.Value, received.Version, received.OccurredAt);
         var body = JsonSerializer.Serialize(message with { Order = carried }, EventEnvelope.Json);
         if (body.Length > MaxCarriedOrderChars)
         {
             body = JsonSerializer.Serialize(message, EventEnvelope.Json);
         }
-        return new OutboxMessage(id, RoutingQueue, body);
+        return (new OutboxMessage(id, RoutingQueue, body), marker);
     }
 
     /// <param name="stored">The order after the change.</param>
@@ -94,10 +101,18 @@ public sealed record RouteOrderMessage(string OrderId, long Version, DateTimeOff
 /// </summary>
 public sealed record ReceivedOrder(string Marker, string MerchantAccountId, string ExternalId, IReadOnlyList<OrderLine> Lines, Address ShipTo, string? ShippingService, string? Notes)
 {
+    /// <summary>
+    /// The change rows intake writes with an order in its merchant's partition (<see cref="StoredOrder.FeedKeys"/>),
+    /// which the delegation replaces; a transaction that finds them gone (intake re-keyed them) fails like a stale
+    /// marker, and routing reads.
+    /// </summary>
+    public IReadOnlyList<string>? FeedKeys { get; init; }
+
     /// <summary>The order at version 1, as intake built it; its commit is guarded by <see cref="Marker"/>.</summary>
     public StoredOrder ToStored(OrderId id, DateTimeOffset receivedAt) =>
         new(Domain.Orders.Order.Restore(new OrderState(id, AccountId.Parse(MerchantAccountId), ExternalId, OrderStatus.Open, Lines, ShipTo, ShippingService, Notes, null, null, 1, receivedAt, receivedAt)), null, [], default)
         {
             Marker = Marker,
+            FeedKeys = FeedKeys ?? [],
         };
 }

@@ -15,27 +15,34 @@ namespace ThreePL.Functions.Orders;
 /// <summary>
 /// Table <c>orders</c>. Partitions, and why (docs/orders-storage.md has the full story and the costs):
 /// <list type="bullet">
-/// <item><c>{orderId}</c>: RowKey <c>order</c> (the aggregate), <c>history|{version}</c> (one immutable row per
-/// change; the last row of a change carries the messages it causes). One partition, so a change, its history and
-/// its messages commit in one transaction. The order id is derived from (merchant, externalId), so inserting the <c>order</c> row is
-/// itself the idempotency check of intake: no claim row, no orphans.</item>
-/// <item><c>m|{merchantId}</c>, RowKey <c>{orderId}</c>: the merchant's list, with a projection (status,
-/// connection, version) for server-side filters.</item>
+/// <item><c>m|{merchantId}</c>: the merchant's orders and its list in one. RowKey <c>{own id}</c> (the id without its
+/// merchant part, <see cref="OrderId.Own"/>) is the order itself, which is also its merchant's list row;
+/// <c>~h|{own id}|{version}</c> one immutable history row per change (the last row of a change carries the messages
+/// it causes); <c>~r|{own id}|{message}</c> the marker intake writes for its routing request; and the order's change
+/// row of <c>GET /v1/orders?updatedSince=</c> (<see cref="OrderChangeFeed"/>). So a change, its history, its
+/// messages and the merchant's list and change rows commit in one transaction. The order id is derived from
+/// (merchant, externalId) and names the merchant (<see cref="OrderId.Merchant"/>), so inserting the order row is
+/// itself the idempotency check of intake, and the id alone locates the order.</item>
+/// <item><c>{orderId}</c>, for an order received before December 2026 (an id of the older form, no merchant part):
+/// RowKey <c>order</c> and <c>history|{version}</c>; its merchant's list row is then a projection at
+/// <c>m|{merchantId}</c> / <c>{orderId}</c>, written after the commit like a 3PL's.</item>
 /// <item><c>t|{threePlId}</c>, RowKey <c>{connectionId}|{orderId}</c>: the 3PL's list; a connection is a RowKey
 /// range, so "filter by client", a scoped key and the hand-back page through one partition.</item>
 /// <item><c>rules|{merchantId}</c> and <c>carriers|{accountId}</c>, RowKey <c>current</c>: routing rules and
 /// carrier accounts.</item>
 /// </list>
-/// Index rows are derived data: written after the commit by <see cref="OrderIndex"/>, guarded by the order's
+/// Projection rows are derived data: written after the commit by <see cref="OrderIndex"/>, guarded by the order's
 /// version so a late writer never overwrites a newer projection, re-synced by the command's follow-up message when
 /// the command could not, and re-validated against the order row on every read.
 /// </summary>
-public sealed class OrderStore(TableServiceClient tables, StorageNames names)
+public sealed class OrderStore(TableServiceClient tables, StorageNames names, TimeProvider time, ReconciliationOptions reconciliation)
 {
     public const string TableName = "orders";
     public const string OrderRowKey = "order";
     public const string HistoryRowPrefix = "history|";
     public const string ReceivedRowPrefix = "received|";
+    private const string FeedKeysColumn = "FeedKeys";
+    private const int MaxRekeys = 3;
 
     /// <summary>The history row column naming the follow-up message that finishes the change (<see cref="OrderFollowUpMessage"/>).</summary>
     private const string FollowUpColumn = "FollowUp";
@@ -43,47 +50,82 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
     /// <summary>
-    /// The id of a merchant's order with a given external id: a hash of both in the id alphabet, so a retried
-    /// intake, however concurrent, names the same partition and only one insert can win.
+    /// The id of a merchant's order with a given external id: a hash of both, followed by the merchant's part, so a
+    /// retried intake, however concurrent, names the same row and only one insert can win. Its own part is the whole id
+    /// the same order had in the older form (<see cref="OrderId.Own"/>), which is also the RowKey of such an order's
+    /// list row in the merchant's partition: an order received before the change of form conflicts with its re-send.
     /// </summary>
-    public static OrderId IdFor(AccountId merchant, string externalId)
-    {
-        const string alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(merchant.Value + "\n" + externalId));
-        var chars = new char[Identifier.RandomLength];
-        for (var i = 0; i < chars.Length; i++)
-        {
-            chars[i] = alphabet[hash[i] & 31];
-        }
-        return OrderId.Parse("ord_" + new string(chars));
-    }
+    public static OrderId IdFor(AccountId merchant, string externalId) =>
+        OrderId.InMerchantPartition(merchant, SHA256.HashData(Encoding.UTF8.GetBytes(merchant.Value + "\n" + externalId)));
 
     /// <summary>The RowKey of the marker row intake writes with an order (<see cref="ReceivedOrder"/>).</summary>
-    public static string ReceivedMarker(string routingMessageId) => ReceivedRowPrefix + routingMessageId;
+    public static string ReceivedMarker(OrderId order, string routingMessageId) => RowKeys.Of(order).MarkerPrefix + routingMessageId;
 
-    public static string HistoryRowKey(long version) => HistoryRowPrefix + version.ToString("D10", CultureInfo.InvariantCulture);
+    /// <summary>The partition that holds an order's row and history.</summary>
+    public static string PartitionOf(OrderId id) => RowKeys.Of(id).Partition;
+
+    /// <summary>The query filter for all history rows of an order.</summary>
+    public static string HistoryFilter(OrderId id)
+    {
+        var keys = RowKeys.Of(id);
+        return TableClient.CreateQueryFilter($"PartitionKey eq {keys.Partition} and RowKey ge {keys.HistoryPrefix} and RowKey lt {keys.HistoryEnd}");
+    }
+
+    /// <summary>Whether a row of a merchant's partition is an order itself, not the list row of an order stored apart.</summary>
+    public static bool IsOrderRow(TableEntity row) => row.ContainsKey("ExternalId");
 
     public async Task<StoredOrder?> GetAsync(OrderId id, CancellationToken cancellationToken = default)
     {
-        var row = await Table.FindAsync(id.Value, OrderRowKey, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : FromEntity(row);
+        var keys = RowKeys.Of(id);
+        var row = await Table.FindAsync(keys.Partition, keys.OrderRow, cancellationToken).ConfigureAwait(false);
+        if (row is null || IsOrderRow(row))
+        {
+            return row is null ? null : FromEntity(row);
+        }
+        // The list row of the same order stored apart (received before the change of id form): a re-send finds it.
+        return OrderId.TryParse(row.GetString("OrderId"), out var apart) && apart.Merchant is null
+            ? await GetAsync(apart, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
+    /// <summary>The order a list row stands for: the row itself in a merchant's partition, else the order it projects, read.</summary>
+    public async Task<StoredOrder?> ReadListedAsync(TableEntity row, CancellationToken cancellationToken) =>
+        IsOrderRow(row) ? FromEntity(row) : await GetAsync(OrderId.Parse(row.GetString("OrderId")!), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The change rows an order about to be written for the first time will have (<see cref="StoredOrder.FeedKeys"/>),
+    /// keyed now, so that intake's routing request can name them before the insert.
+    /// </summary>
+    public IReadOnlyList<string> NewFeedKeys(Order order)
+    {
+        var keys = RowKeys.Of(order.Id);
+        return keys.InMerchantPartition
+            ? OrderChangeFeed.ChangeKeys(keys.Partition, order.Id.Value, null, TimeKeyedFeed.KeyTime(order.UpdatedAt, time.GetUtcNow(), reconciliation))
+            : [];
     }
 
     /// <summary>
-    /// Inserts a new order with its history rows, and the marker row its routing request names
-    /// (<see cref="ReceivedOrder"/>). Null when the order already exists.
+    /// Inserts a new order with its history rows, the marker row its routing request names (<see cref="ReceivedOrder"/>)
+    /// and, in the merchant's partition, its change row (<paramref name="created"/>'s <see cref="StoredOrder.FeedKeys"/>).
+    /// Null when the order already exists, or a list row of the same order stored apart does.
     /// </summary>
-    public async Task<ETag?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, string? marker, CancellationToken cancellationToken)
+    public async Task<StoredOrder?> TryCreateAsync(StoredOrder created, IEnumerable<OrderEvent> events, string? marker, CancellationToken cancellationToken)
     {
-        var actions = Actions(created, new TableTransactionAction(TableTransactionActionType.Add, ToEntity(created)), events);
+        var keys = RowKeys.Of(created.Order.Id);
+        var row = ToEntity(created);
+        var actions = Actions(keys, new TableTransactionAction(TableTransactionActionType.Add, row), events);
         if (marker is not null)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(created.Order.Id.Value, marker)));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(keys.Partition, marker)));
+        }
+        if (keys.InMerchantPartition)
+        {
+            actions.AddRange(FeedActions(row, created.FeedKeys, []));
         }
         try
         {
             var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
-            return responses[0].GetETag();
+            return await RekeyIfLateAsync(created, row, responses[0].GetETag(), cancellationToken).ConfigureAwait(false);
         }
         catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status409Conflict && ex.FailedTransactionActionIndex is 0 or null)
         {
@@ -97,25 +139,74 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// message that finishes the command (<see cref="OrderFollowUpMessage"/>), so the message can tell its own commit
     /// from another writer's. An order that was never read (<see cref="StoredOrder.Marker"/>) is replaced under its
     /// marker row and its next history row instead of an ETag: the transaction fails (404 or 409) unless the marker is
-    /// there and nothing changed the order since intake.
+    /// there and nothing changed the order since intake. In the merchant's partition the order's change row is replaced
+    /// in the same transaction (the previous one, named by <see cref="StoredOrder.FeedKeys"/>, must exist: another 404
+    /// that means the order is not as read). Returns the order as committed.
     /// </summary>
-    public async Task<ETag> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken, string? followUpId = null)
+    public async Task<StoredOrder> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken, string? followUpId = null)
     {
         if (events.Count == 0)
         {
             throw new InvalidOperationException("A change without events has no history row to carry its messages.");
         }
-        var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.Marker is null ? updated.ETag : ETag.All);
-        var actions = Actions(updated, main, events);
+        var keys = RowKeys.Of(updated.Order.Id);
+        var row = ToEntity(updated);
+        var main = new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, updated.Marker is null ? updated.ETag : ETag.All);
+        var actions = Actions(keys, main, events);
         var last = actions[^1].Entity as TableEntity ?? throw new InvalidOperationException("A history row is a TableEntity.");
         Outbox.Carry(last, messages);
         last[FollowUpColumn] = followUpId;
         if (updated.Marker is { } marker)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(updated.Order.Id.Value, marker), ETag.All));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(keys.Partition, marker), ETag.All));
+        }
+        var committed = updated with { Marker = null };
+        if (keys.InMerchantPartition)
+        {
+            committed = committed with { FeedKeys = NewFeedKeys(updated.Order) };
+            actions.AddRange(FeedActions(row, committed.FeedKeys, updated.FeedKeys));
         }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
-        return responses[0].GetETag();
+        return await RekeyIfLateAsync(committed, row, responses[0].GetETag(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sets the order row's change row (<paramref name="keys"/>), deleting those of its previous state that differ; the
+    /// rows say which order and version they are about (<see cref="OrderChangeFeed"/>).
+    /// </summary>
+    private static IEnumerable<TableTransactionAction> FeedActions(TableEntity row, IReadOnlyList<string> keys, IReadOnlyList<string> previous)
+    {
+        row[FeedKeysColumn] = string.Join(',', keys);
+        return previous.Except(keys, StringComparer.Ordinal)
+            .Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.PartitionKey, key), ETag.All))
+            .Concat(OrderChangeFeed.ChangeRows(row, keys));
+    }
+
+    /// <summary>
+    /// A write that took longer than the reconciliation feed allows after its change row's key time writes the row
+    /// again under a fresh time (<see cref="TimeKeyedFeed"/>), as every writer of a change row does; a newer change
+    /// that replaced the order meanwhile has written a fresh row of its own.
+    /// </summary>
+    private async Task<StoredOrder> RekeyIfLateAsync(StoredOrder written, TableEntity row, ETag etag, CancellationToken cancellationToken)
+    {
+        var stored = written with { ETag = etag };
+        for (var rekey = 0; rekey < MaxRekeys && stored.FeedKeys.Count > 0
+            && TimeKeyedFeed.WrittenTooLate(TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, stored.FeedKeys[0]), time.GetUtcNow(), reconciliation); rekey++)
+        {
+            var fresh = OrderChangeFeed.ChangeKeys(row.PartitionKey, stored.Order.Id.Value, null, time.GetUtcNow());
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, row, stored.ETag) };
+            actions.AddRange(FeedActions(row, fresh, stored.FeedKeys));
+            try
+            {
+                var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
+                stored = stored with { ETag = responses[0].GetETag(), FeedKeys = fresh };
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+            {
+                break;
+            }
+        }
+        return stored;
     }
 
     /// <summary>
@@ -124,7 +215,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> CarriedMessagesAsync(OrderId id, long afterVersion, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Value} and RowKey gt {HistoryRowKey(afterVersion)} and RowKey lt {"history}"}");
+        var keys = RowKeys.Of(id);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {keys.Partition} and RowKey gt {keys.History(afterVersion)} and RowKey lt {keys.HistoryEnd}");
         var messages = new List<OutboxMessage>();
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -142,7 +234,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>?> CarriedByFollowUpAsync(OrderId id, long version, string followUpId, CancellationToken cancellationToken)
     {
-        var row = await Table.FindAsync(id.Value, HistoryRowKey(version), cancellationToken).ConfigureAwait(false);
+        var keys = RowKeys.Of(id);
+        var row = await Table.FindAsync(keys.Partition, keys.History(version), cancellationToken).ConfigureAwait(false);
         return row is not null && row.GetString(FollowUpColumn) == followUpId ? Outbox.CarriedBy(row) : null;
     }
 
@@ -152,7 +245,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// </summary>
     public async Task<bool> CommittedAsync(OrderId id, long version, string messageId, CancellationToken cancellationToken)
     {
-        var row = await Table.FindAsync(id.Value, HistoryRowKey(version), cancellationToken).ConfigureAwait(false);
+        var keys = RowKeys.Of(id);
+        var row = await Table.FindAsync(keys.Partition, keys.History(version), cancellationToken).ConfigureAwait(false);
         return row is not null && (row.GetString(FollowUpColumn) == messageId || Outbox.CarriedBy(row).Any(m => m.Id == messageId));
     }
 
@@ -162,7 +256,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     /// </summary>
     public async Task<bool> FenceAsync(StoredOrder read, CancellationToken cancellationToken)
     {
-        var row = new TableEntity(read.Order.Id.Value, OrderRowKey) { ["Version"] = read.Order.Version };
+        var keys = RowKeys.Of(read.Order.Id);
+        var row = new TableEntity(keys.Partition, keys.OrderRow) { ["Version"] = read.Order.Version };
         try
         {
             await Table.UpdateEntityAsync(row, read.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -174,17 +269,16 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         }
     }
 
-    private static List<TableTransactionAction> Actions(StoredOrder order, TableTransactionAction main, IEnumerable<OrderEvent> events)
+    private static List<TableTransactionAction> Actions(RowKeys keys, TableTransactionAction main, IEnumerable<OrderEvent> events)
     {
-        var partition = order.Order.Id.Value;
         var actions = new List<TableTransactionAction> { main };
-        actions.AddRange(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, HistoryEntity(partition, e))));
+        actions.AddRange(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, HistoryEntity(keys, e))));
         return actions;
     }
 
     public async Task<IReadOnlyList<OrderHistoryEntry>> ListHistoryAsync(OrderId id, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Value} and RowKey ge {HistoryRowPrefix} and RowKey lt {"history}"}");
+        var filter = HistoryFilter(id);
         var entries = new List<OrderHistoryEntry>();
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -193,7 +287,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         return entries;
     }
 
-    private static TableEntity HistoryEntity(string partition, OrderEvent e) => new(partition, HistoryRowKey(e.Version))
+    private static TableEntity HistoryEntity(RowKeys keys, OrderEvent e) => new(keys.Partition, keys.History(e.Version))
     {
         ["Version"] = e.Version,
         ["Event"] = e.GetType().Name,
@@ -205,8 +299,10 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
     public static TableEntity ToEntity(StoredOrder stored)
     {
         var s = stored.Order.ToState();
-        var entity = new TableEntity(s.Id.Value, OrderRowKey)
+        var keys = RowKeys.Of(s.Id);
+        var entity = new TableEntity(keys.Partition, keys.OrderRow)
         {
+            ["OrderId"] = keys.InMerchantPartition ? s.Id.Value : null,
             ["MerchantAccountId"] = s.MerchantAccountId.Value,
             ["ExternalId"] = s.ExternalId,
             ["Status"] = OrderStatusNames.ToWire(s.Status),
@@ -255,7 +351,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
                 AcceptWithin = row.GetInt64("AcceptWithinSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
         }
-        var orderId = OrderId.Parse(row.PartitionKey);
+        var orderId = OrderId.Parse(row.GetString("OrderId") ?? row.PartitionKey);
         var lines = JsonSerializer.Deserialize<List<OrderLine>>(row.GetString("Lines") ?? "[]", EventEnvelope.Json) ?? [];
         var updatedAt = row.GetDateTimeOffset("UpdatedAt") ?? default;
         var order = Order.Restore(new OrderState(
@@ -282,7 +378,23 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names)
         var released = row.GetString("Released") is { } json
             ? JsonSerializer.Deserialize<List<string>>(json, EventEnvelope.Json)!.Select(ReleasedDelegation.Parse).ToList()
             : [];
-        return new StoredOrder(order, row.GetString("ThreePlAccountId") is { } tpl ? AccountId.Parse(tpl) : null, released, row.ETag);
+        return new StoredOrder(order, row.GetString("ThreePlAccountId") is { } tpl ? AccountId.Parse(tpl) : null, released, row.ETag)
+        {
+            FeedKeys = row.GetString(FeedKeysColumn) is { Length: > 0 } feedKeys ? feedKeys.Split(',') : [],
+        };
+    }
+
+    /// <summary>Where an order's rows are: the form of its id decides (<see cref="OrderId"/>).</summary>
+    private readonly record struct RowKeys(string Partition, string OrderRow, string HistoryPrefix, string MarkerPrefix, bool InMerchantPartition)
+    {
+        public static RowKeys Of(OrderId id) => id.Merchant is { } merchant
+            ? new(OrderIndex.MerchantPartition(merchant), id.Own, "~h|" + id.Own + "|", "~r|" + id.Own + "|", true)
+            : new(id.Value, OrderRowKey, HistoryRowPrefix, ReceivedRowPrefix, false);
+
+        public string History(long version) => HistoryPrefix + version.ToString("D10", CultureInfo.InvariantCulture);
+
+        /// <summary>Just past the last history row: the prefix with its final <c>|</c> replaced by the next character.</summary>
+        public string HistoryEnd => HistoryPrefix[..^1] + "}";
     }
 }
 
@@ -297,6 +409,12 @@ public sealed record StoredOrder(Order Order, AccountId? ThreePlAccountId, IRead
     /// row its commit consumes in place of the ETag it does not have.
     /// </summary>
     public string? Marker { get; init; }
+
+    /// <summary>
+    /// The change rows (<see cref="OrderChangeFeed"/>) the order row names, for an order in its merchant's partition: as
+    /// read, or as intake is about to write them. The next commit replaces exactly these.
+    /// </summary>
+    public IReadOnlyList<string> FeedKeys { get; init; } = [];
 }
 
 /// <summary>A connection an order was once delegated to and handed back from.</summary>

@@ -182,8 +182,9 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
     {
         ("accounts", _) => "auth (API keys, accounts)",
         ("connections", _) => "connections (settings, membership)",
-        ("orders", "{id}") => "order partition (order, history|, outbox|)",
-        ("orders", "m|" or "t|") => "order lists (m|, t|)",
+        ("orders", "m|") => "merchant partition (orders, history, list, changes)",
+        ("orders", "t|") => "3PL list (t|)",
+        ("orders", "{id}") => "orders stored apart (order, history|)",
         ("orders", "rules|" or "carriers|") => "routing inputs (rules|, carriers|)",
         ("webhooks", _) => "webhooks (endpoints, health, legacy deliveries)",
         ("events", _) => "events (catch-up feed, deliveries, attempts)",
@@ -222,7 +223,8 @@ public sealed partial class StorageOperationClassifier(string storagePrefix, str
         }
         var bar = key.IndexOf('|', StringComparison.Ordinal);
         var head = bar < 0 ? key : key[..bar];
-        var word = head.Length is > 0 and <= 12 && head.All(char.IsAsciiLetterLower);
+        // A word, or a word after a tilde (the rows that sort after every list row in a list partition).
+        var word = head.TrimStart('~') is { Length: > 0 and <= 12 } name && name.All(char.IsAsciiLetterLower) && head.Length - name.Length <= 1;
         return (word ? head : "{id}") + (bar < 0 ? "" : "|");
     }
 

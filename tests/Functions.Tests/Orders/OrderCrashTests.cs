@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Azure.Data.Tables;
+using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using static ThreePL.Functions.Tests.Orders.OrderTestKit;
 
@@ -45,7 +47,7 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         await Eventually.True(async () => await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")) == 0, "every outbox row to be relayed");
         foreach (var id in new[] { routed, received })
         {
-            var history = await RowKeysAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            var history = await RowKeysAsync(table, OrderStore.HistoryFilter(OrderId.Parse(id)));
             Assert.Equal(2, history.Count);
             Assert.Equal(2, (await ApiAssert.Json(await tpl.GetAsync($"/v1/orders/{id}"), HttpStatusCode.OK)).GetProperty("version").GetInt64());
         }
@@ -158,7 +160,7 @@ public sealed class OrderCrashTests(AzuriteFixture azurite)
         var table = Orders(prefix);
         foreach (var id in ids.Skip(1))
         {
-            var history = await RowKeysAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"history|"} and RowKey lt {"history}"}"));
+            var history = await RowKeysAsync(table, OrderStore.HistoryFilter(OrderId.Parse(id)));
             Assert.Equal(3, history.Count);
         }
         await Eventually.True(async () => (await ListIdsAsync(threePlClient)).SequenceEqual([ids[0]]), "the 3PL list to keep only the started order");

@@ -83,7 +83,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
             })));
             intakeTime += clock.Elapsed - waveStarted;
             var expected = submitted.Count;
-            await Eventually.True(async () => await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"} and Status eq {"awaiting_shipment"}")) == expected,
+            await Eventually.True(async () => await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"m|"} and PartitionKey lt {"m}"} and RowKey lt {"~"} and Status eq {"awaiting_shipment"}")) == expected,
                 $"all {expected} orders to be routed", TimeSpan.FromMinutes(20));
         }
         Assert.Equal(n, submitted.Distinct().Count());
@@ -101,8 +101,8 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
         var tablePerOrder = (double)counter.TableOperations / n;
         output.WriteLine($"table operations per order: {tablePerOrder:F2}");
 
-        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"} and Version eq {2L}")));
-        Assert.Equal(2 * n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"history|"} and RowKey lt {"history}"}")));
+        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"m|"} and PartitionKey lt {"m}"} and RowKey lt {"~"} and Version eq {2L}")));
+        Assert.Equal(2 * n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"~h|"} and RowKey lt {"~h}"}")));
         Assert.Equal(0, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")));
         Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"t|"} and PartitionKey lt {"t}"} and Status eq {"awaiting_shipment"}")));
         Assert.InRange(tablePerOrder, 5, MaxTableOperationsPerOrder);
@@ -123,7 +123,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
             }
         }));
         Assert.All(again, id => Assert.Contains(id, submitted));
-        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey eq {"order"}")));
+        Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"m|"} and PartitionKey lt {"m}"} and RowKey lt {"~"}")));
         foreach (var client in clients)
         {
             client.Dispose();

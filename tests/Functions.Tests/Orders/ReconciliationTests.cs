@@ -348,7 +348,7 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
     public async Task A_change_row_stored_later_than_the_write_bound_moves_to_a_fresh_time_and_stays_the_only_one()
     {
         using var app = App();
-        var store = new OrderStore(app.Services.GetRequiredService<TableServiceClient>(), app.Services.GetRequiredService<StorageNames>());
+        var store = app.Services.GetRequiredService<OrderStore>();
         var options = new ReconciliationOptions { SettleWindow = Settle };
         var partition = "m|test-" + Guid.NewGuid().ToString("N");
         const string orderId = "ord_aaaaaaaaaaaaaaaaaaaa";

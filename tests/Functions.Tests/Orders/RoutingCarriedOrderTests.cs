@@ -29,7 +29,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
         var message = await setup.TakeRoutingMessageAsync();
         Assert.NotNull(message.Body.Order);
         Assert.Equal("SKU-9", Assert.Single(message.Body.Order!.Lines).Sku);
-        Assert.NotNull(await setup.Orders.Table.FindAsync(order.GetProperty("id").GetString()!, message.Body.Order.Marker));
+        Assert.NotNull(await setup.Orders.Table.FindAsync(OrderStore.PartitionOf(OrderId.Parse(order.GetProperty("id").GetString()!)), message.Body.Order.Marker));
 
         await setup.Routing.HandleAsync(message.Delivery, default);
 
@@ -37,7 +37,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
         Assert.Equal("awaiting_shipment", routed.GetProperty("status").GetString());
         Assert.Equal(2, routed.GetProperty("version").GetInt64());
         Assert.Equal("SKU-9", routed.GetProperty("lines")[0].GetProperty("sku").GetString());
-        Assert.Null(await setup.Orders.Table.FindAsync(order.GetProperty("id").GetString()!, message.Body.Order.Marker));
+        Assert.Null(await setup.Orders.Table.FindAsync(OrderStore.PartitionOf(OrderId.Parse(order.GetProperty("id").GetString()!)), message.Body.Order.Marker));
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
         // What a concurrent retry with the same external id and other lines sends before its insert loses.
         var loser = real.Body with
         {
-            Order = real.Body.Order! with { Marker = OrderStore.ReceivedMarker("rte_lost"), Lines = [new OrderLine("SKU-OTHER", 5, null)] },
+            Order = real.Body.Order! with { Marker = OrderStore.ReceivedMarker(id, "rte_lost"), Lines = [new OrderLine("SKU-OTHER", 5, null)] },
         };
 
         await setup.Routing.HandleAsync(RoutingDelivery(loser), default);
@@ -86,7 +86,7 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
         var id = OrderStore.IdFor(AccountId.Parse(setup.MerchantId), "carried-4");
         var received = new OrderReceived(id, 1, OrderStatus.Open, null, DateTimeOffset.UtcNow, AccountId.Parse(setup.MerchantId), "carried-4");
         var (order, _) = Order.Create(id, AccountId.Parse(setup.MerchantId), Draft("carried-4", [new OrderLine("SKU-1", 1, null)]), received.OccurredAt);
-        var message = JsonSerializer.Deserialize<RouteOrderMessage>(OrderMessages.RoutingRequest(order, received).Body, EventEnvelope.Json)!;
+        var message = JsonSerializer.Deserialize<RouteOrderMessage>(OrderMessages.RoutingRequest(new StoredOrder(order, null, [], default), received).Message.Body, EventEnvelope.Json)!;
         Assert.NotNull(message.Order);
         var before = await setup.RoutingQueue.ApproximateCountAsync();
 
@@ -108,11 +108,11 @@ public sealed class RoutingCarriedOrderTests(AzuriteFixture azurite)
             .ToList();
         var (order, received) = Order.Create(id, merchant, Draft("large-1", lines), now);
 
-        var message = OrderMessages.RoutingRequest(order, received);
+        var message = OrderMessages.RoutingRequest(new StoredOrder(order, null, [], default), received).Message;
 
         Assert.True(message.Body.Length < OrderMessages.MaxCarriedOrderChars);
         Assert.Null(JsonSerializer.Deserialize<RouteOrderMessage>(message.Body, EventEnvelope.Json)!.Order);
-        var small = OrderMessages.RoutingRequest(Order.Create(id, merchant, Draft("small-1", [lines[0]]), now).Order, received);
+        var small = OrderMessages.RoutingRequest(new StoredOrder(Order.Create(id, merchant, Draft("small-1", [lines[0]]), now).Order, null, [], default), received).Message;
         Assert.NotNull(JsonSerializer.Deserialize<RouteOrderMessage>(small.Body, EventEnvelope.Json)!.Order);
     }
 

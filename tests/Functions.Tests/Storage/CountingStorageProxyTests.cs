@@ -54,14 +54,14 @@ public sealed class CountingStorageProxyTests(AzuriteFixture azurite)
         Assert.Equivalent(
             new[]
             {
-                (StorageKinds.Insert, "orders: {id}/order", "order partition (order, history|, outbox|)"),
-                (StorageKinds.PointRead, "orders: {id}/order", "order partition (order, history|, outbox|)"),
-                (StorageKinds.PointRead, "orders: {id}/missing", "order partition (order, history|, outbox|)"),
-                (StorageKinds.Update, "orders: {id}/order", "order partition (order, history|, outbox|)"),
-                (StorageKinds.Upsert, "orders: m|/{id}", "order lists (m|, t|)"),
-                (StorageKinds.Batch, "orders: {id}/{history|, outbox|}", "order partition (order, history|, outbox|)"),
-                (StorageKinds.Query, "orders: {id}/history|", "order partition (order, history|, outbox|)"),
-                (StorageKinds.Delete, "orders: {id}/outbox|", "order partition (order, history|, outbox|)"),
+                (StorageKinds.Insert, "orders: {id}/order", "orders stored apart (order, history|)"),
+                (StorageKinds.PointRead, "orders: {id}/order", "orders stored apart (order, history|)"),
+                (StorageKinds.PointRead, "orders: {id}/missing", "orders stored apart (order, history|)"),
+                (StorageKinds.Update, "orders: {id}/order", "orders stored apart (order, history|)"),
+                (StorageKinds.Upsert, "orders: m|/{id}", "merchant partition (orders, history, list, changes)"),
+                (StorageKinds.Batch, "orders: {id}/{history|, outbox|}", "orders stored apart (order, history|)"),
+                (StorageKinds.Query, "orders: {id}/history|", "orders stored apart (order, history|)"),
+                (StorageKinds.Delete, "orders: {id}/outbox|", "orders stored apart (order, history|)"),
                 (StorageKinds.ReceiveEmpty, "order-routing", "routing queue"),
                 (StorageKinds.Send, "order-routing", "routing queue"),
                 (StorageKinds.PeekOrMetadata, "order-routing", "routing queue"),
@@ -86,6 +86,9 @@ public sealed class CountingStorageProxyTests(AzuriteFixture azurite)
     [InlineData("ord_8k2mx0f7q1", "{id}")]
     [InlineData("t|acc_3f", "t|")]
     [InlineData("con_1a|ord_2b", "{id}|")]
+    [InlineData("~h|ord_2b|0000000002", "~h|")]
+    [InlineData("~u|0638000000000000000|ord_2b", "~u|")]
+    [InlineData("~~h|x", "{id}|")]
     [InlineData(null, "*")]
     public void A_key_pattern_keeps_words_and_hides_identifiers(string? key, string pattern) =>
         Assert.Equal(pattern, StorageOperationClassifier.Pattern(key));
