@@ -135,6 +135,7 @@ public static class AppSetup
 
         services.AddSingleton(OrderOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderStore>();
+        services.AddSingleton<ICommittedFeedShelves>(sp => sp.GetRequiredService<OrderStore>());
         services.AddSingleton(ReconciliationOptions.FromConfiguration(configuration));
         services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
@@ -18,8 +19,11 @@ public sealed record EventResponse(string Id, string Type, DateTimeOffset Create
 /// (<see cref="PartitionWriter"/>): at most one write per event per account. The same partition holds the account's
 /// webhook deliveries (<see cref="Webhooks.WebhookDeliveryStore"/>), so an account that has a destination for the event
 /// gets its rows in the insert of that delivery instead (<see cref="Webhooks.EventDispatcher"/>): no write of their own.
+/// A feature may record an account's rows of its events in its own table, in the transaction of the change itself
+/// (<see cref="ICommittedFeedShelves"/>; <see cref="EventEnvelope.RecordedFor"/> names those accounts): the reader merges
+/// that shelf with this partition in key order.
 /// </summary>
-public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, EventViews views, ReconciliationOptions options, TimeProvider time)
+public sealed class EventFeed(TableServiceClient tables, StorageNames names, PartitionWriter writer, EventViews views, ReconciliationOptions options, TimeProvider time, IEnumerable<ICommittedFeedShelves> shelves)
 {
     public const string TableName = "events";
     private const string AccountPrefix = "t|";
@@ -31,7 +35,7 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
     /// <summary>The account's partition: its catch-up feed and its webhook deliveries.</summary>
     public static string Partition(AccountId account) => "a|" + account.Value;
 
-    private static string ConnectionPrefix(string connectionId) => "c|" + connectionId + "|";
+    private FeedShelf Shelf(AccountId account) => new(Table, Partition(account), AccountPrefix, "c|");
 
     /// <summary>
     /// Records the event for every account it concerns. Idempotent for a redelivered message that arrives in time
@@ -46,10 +50,10 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
         }
     }
 
-    /// <summary>The accounts an event concerns, each once.</summary>
+    /// <summary>The accounts an event concerns, each once, except those whose rows its change committed (<see cref="EventEnvelope.RecordedFor"/>).</summary>
     public static IEnumerable<AccountId> Accounts(EventEnvelope envelope)
     {
-        foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal))
+        foreach (var accountId in envelope.AccountIds.Distinct(StringComparer.Ordinal).Except(envelope.RecordedFor ?? [], StringComparer.Ordinal))
         {
             if (AccountId.TryParse(accountId, out var account))
             {
@@ -87,44 +91,54 @@ public sealed class EventFeed(TableServiceClient tables, StorageNames names, Par
         }
     }
 
-    private List<TableEntity> Rows(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime)
-    {
-        // The connection's row is what a key scoped to it reads, so it holds the data as that connection sees it.
-        var keys = new List<(string Key, JsonElement Data)>
-        {
-            (TimeKeyedFeed.RowKey(AccountPrefix, keyTime, envelope.Id), views.DataFor(envelope, account, confinedToConnection: false)),
-        };
-        if (envelope.ConnectionId is { } connectionId)
-        {
-            keys.Add((TimeKeyedFeed.RowKey(ConnectionPrefix(connectionId), keyTime, envelope.Id), views.DataFor(envelope, account, confinedToConnection: true)));
-        }
-        return keys.Select(entry =>
-        {
-            var (key, data) = entry;
-            var row = new TableEntity(Partition(account), key)
-            {
-                ["EventId"] = envelope.Id,
-                ["Type"] = envelope.Type,
-                ["CreatedAt"] = envelope.CreatedAt,
-                ["ConnectionId"] = envelope.ConnectionId,
-            };
-            LongText.Write(row, "Data", data.GetRawText());
-            return row;
-        }).ToList();
-    }
+    private List<TableEntity> Rows(EventEnvelope envelope, AccountId account, DateTimeOffset keyTime) =>
+        Shelf(account).Rows(envelope, account, views, keyTime);
 
     /// <summary>
     /// A page of the account's events (of one connection for a scoped caller) from <paramref name="since"/>, in the
-    /// order they were recorded, up to the settled horizon.
+    /// order they were recorded, up to the settled horizon: from its partition here and from every shelf a feature keeps
+    /// for accounts of its kind, merged by key time. With shelves, the cursor holds one position per source.
     /// </summary>
     public async Task<(IReadOnlyList<EventResponse> Items, string? NextCursor)> ListAsync(
-        AccountId account, ConnectionId? scope, DateTimeOffset? since, string? cursor, int limit, CancellationToken cancellationToken)
+        AccountId account, AccountKind kind, ConnectionId? scope, DateTimeOffset? since, string? cursor, int limit, CancellationToken cancellationToken)
     {
-        var prefix = scope is { } s ? ConnectionPrefix(s.Value) : AccountPrefix;
-        var (rows, next) = await TimeKeyedFeed.PageAsync(Table, Partition(account), prefix, since, cursor, limit, time.GetUtcNow(), options, cancellationToken).ConfigureAwait(false);
+        var sources = shelves.Select(s => s.For(account, kind)).OfType<FeedShelf>().Prepend(Shelf(account))
+            .Select(shelf => (Shelf: shelf, Prefix: scope is { } s ? shelf.ConnectionPrefix(s.Value) : shelf.AccountPrefix))
+            .ToList();
+        var now = time.GetUtcNow();
+        if (sources.Count == 1)
+        {
+            var (rows, nextCursor) = await TimeKeyedFeed.PageAsync(Table, Partition(account), sources[0].Prefix, since, cursor, limit, now, options, cancellationToken).ConfigureAwait(false);
+            return (Distinct(rows), nextCursor);
+        }
+        var positions = (TableClientExtensions.DecodePosition(cursor) ?? "").Split(PositionSeparator);
+        var pages = await Task.WhenAll(sources.Select((source, i) => TimeKeyedFeed.PageFromAsync(
+            source.Shelf.Table, source.Shelf.Partition, source.Prefix, since, i < positions.Length && positions[i].Length > 0 ? positions[i] : null,
+            limit, now, options, cancellationToken))).ConfigureAwait(false);
+        // Every source is read up to the same horizon, so the first rows by key time across them are the next page.
+        var merged = pages
+            .SelectMany((page, i) => page.Rows.Select(row => (Source: i, Row: row, At: TimeKeyedFeed.TimeOf(sources[i].Prefix, row.RowKey))))
+            .OrderBy(r => r.At).ThenBy(r => r.Row.GetString("EventId"), StringComparer.Ordinal)
+            .Take(limit)
+            .ToList();
+        var complete = true;
+        var next = new string[sources.Count];
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var taken = merged.Where(r => r.Source == i).Select(r => r.Row.RowKey).ToList();
+            next[i] = taken.Count > 0 ? taken[^1] : i < positions.Length ? positions[i] : "";
+            complete &= pages[i].Complete && taken.Count == pages[i].Rows.Count;
+        }
+        return (Distinct(merged.Select(r => r.Row)), complete ? null : TableClientExtensions.EncodePosition(string.Join(PositionSeparator, next)));
+    }
+
+    /// <summary>Separates the sources' positions in a cursor; no row key contains it.</summary>
+    private const char PositionSeparator = ' ';
+
+    private static List<EventResponse> Distinct(IEnumerable<TableEntity> rows)
+    {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var items = rows.Where(r => seen.Add(r.GetString("EventId")!)).Select(From).ToList();
-        return (items, next);
+        return rows.Where(r => seen.Add(r.GetString("EventId")!)).Select(From).ToList();
     }
 
     private static EventResponse From(TableEntity row)

@@ -27,7 +27,7 @@ public sealed class ListEvents(HttpApi api, EventFeed feed)
         {
             return errors.ToProblem();
         }
-        var (items, next) = await feed.ListAsync(caller.AccountId, caller.Scope, from, cursor, pageSize, cancellationToken).ConfigureAwait(false);
+        var (items, next) = await feed.ListAsync(caller.AccountId, caller.Kind, caller.Scope, from, cursor, pageSize, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new Page<EventResponse>(items, next));
     }
 }

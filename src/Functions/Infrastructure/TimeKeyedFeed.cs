@@ -69,21 +69,30 @@ public static class TimeKeyedFeed
         TableClient table, string partition, string prefix, DateTimeOffset? since, string? cursor, int limit,
         DateTimeOffset now, ReconciliationOptions options, CancellationToken cancellationToken)
     {
+        var page = await PageFromAsync(table, partition, prefix, since, TableClientExtensions.DecodePosition(cursor), limit, now, options, cancellationToken).ConfigureAwait(false);
+        return (page.Rows, page.Complete ? null : TableClientExtensions.EncodePosition(page.Position));
+    }
+
+    /// <summary>
+    /// One page of rows under <paramref name="prefix"/> after the key <paramref name="after"/> (or from <paramref name="since"/>)
+    /// up to the settled horizon, in key order: <c>Position</c> is the last key read (or where reading started), and
+    /// <c>Complete</c> says that every row up to the horizon was read.
+    /// </summary>
+    public static async Task<(IReadOnlyList<TableEntity> Rows, string Position, bool Complete)> PageFromAsync(
+        TableClient table, string partition, string prefix, DateTimeOffset? since, string? after, int limit,
+        DateTimeOffset now, ReconciliationOptions options, CancellationToken cancellationToken)
+    {
         var horizon = now - options.SettleWindow;
         var from = prefix + (since is { } s ? Ticks(s) : "");
-        // A forged cursor can only move the start inside the caller's own prefix: the bounds below still apply.
-        var position = TableClientExtensions.DecodePosition(cursor) is { } after && string.CompareOrdinal(after, from) > 0 ? after : from;
+        // A forged position can only move the start inside the caller's own prefix: the bounds below still apply.
+        var position = after is not null && string.CompareOrdinal(after, from) > 0 ? after : from;
         var to = prefix + Ticks(horizon) + "}";
         if (string.CompareOrdinal(position, to) >= 0)
         {
-            return ([], null);
+            return ([], position, true);
         }
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {position} and RowKey lt {to}");
         var page = await table.QueryPageAsync(filter, null, limit, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (page.Items.Count < limit && page.ContinuationToken is null)
-        {
-            return (page.Items, null);
-        }
-        return (page.Items, TableClientExtensions.EncodePosition(page.Items.Count > 0 ? page.Items[^1].RowKey : position));
+        return (page.Items, page.Items.Count > 0 ? page.Items[^1].RowKey : position, page.Items.Count < limit && page.ContinuationToken is null);
     }
 }

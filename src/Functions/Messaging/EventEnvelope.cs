@@ -19,6 +19,12 @@ public sealed record EventEnvelope(
 {
     public const string Queue = "events";
 
+    /// <summary>
+    /// The accounts whose catch-up rows of this event were committed with the change that caused it
+    /// (<see cref="ICommittedFeedShelves"/>), so publishing it records it for the others only. Null for most events.
+    /// </summary>
+    public IReadOnlyList<string>? RecordedFor { get; init; }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public OutboxMessage ToOutboxMessage() => new(Id, Queue, JsonSerializer.Serialize(this, Json));

@@ -13,8 +13,10 @@ namespace ThreePL.Functions.Orders;
 /// accompanied, in its own partition, by change rows keyed by time (<see cref="TimeKeyedFeed"/>): <c>~u|{ticks}|{orderId}</c>
 /// in every list partition and, in a 3PL's, also <c>~c|{connectionId}|{ticks}|{orderId}</c> for one connection. They
 /// are written in the same entity-group transaction as the list row (<see cref="WriteAsync"/> is the one place
-/// <see cref="OrderIndex"/> writes a list row), which also deletes the order's previous change rows (named in the
-/// list row's <c>FeedKeys</c>): a partition holds one change row per order, and a reader meets each order once.
+/// <see cref="OrderIndex"/> writes a list row; an order in its merchant's partition is its own list row there, and
+/// <see cref="OrderStore"/> writes its change row with every commit, by <see cref="ChangeRows"/>), which also deletes
+/// the order's previous change rows (named in the list row's <c>FeedKeys</c>): a partition holds one change row per
+/// order, and a reader meets each order once.
 /// Concurrent writes to one list partition (orders of one merchant, or of one 3PL) share transactions
 /// (<see cref="PartitionWriter"/>); each keeps its own guard, since a shared transaction that fails is repeated per order.
 /// The list rows sort before <c>~</c>, so the plain list never sees change rows.
@@ -104,6 +106,7 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
         return keys;
     }
 
+    /// <summary>The upserts of the change rows <paramref name="keys"/> about the order and version of <paramref name="projection"/>.</summary>
     public static IEnumerable<TableTransactionAction> ChangeRows(TableEntity projection, IEnumerable<string> keys) =>
         keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(projection.PartitionKey, key)
         {

@@ -75,7 +75,11 @@ public static class OrderMessages
                 @event.ConnectionId?.Value,
                 stored.Order.Id.Value,
                 accounts,
-                JsonSerializer.SerializeToElement(OrderResponse.For(stored.Order), EventEnvelope.Json));
+                JsonSerializer.SerializeToElement(OrderResponse.For(stored.Order), EventEnvelope.Json))
+            {
+                // An order in its merchant's partition records the merchant's catch-up rows in its own commit (OrderStore).
+                RecordedFor = stored.Order.Id.Merchant is null ? null : [stored.Order.MerchantAccountId.Value],
+            };
             messages.Add(envelope.ToOutboxMessage());
         }
         return messages;

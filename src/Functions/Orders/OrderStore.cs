@@ -35,7 +35,7 @@ namespace ThreePL.Functions.Orders;
 /// version so a late writer never overwrites a newer projection, re-synced by the command's follow-up message when
 /// the command could not, and re-validated against the order row on every read.
 /// </summary>
-public sealed class OrderStore(TableServiceClient tables, StorageNames names, TimeProvider time, ReconciliationOptions reconciliation)
+public sealed class OrderStore(TableServiceClient tables, StorageNames names, TimeProvider time, ReconciliationOptions reconciliation, EventViews views) : ICommittedFeedShelves
 {
     public const string TableName = "orders";
     public const string OrderRowKey = "order";
@@ -125,7 +125,7 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
         try
         {
             var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
-            return await RekeyIfLateAsync(created, row, responses[0].GetETag(), cancellationToken).ConfigureAwait(false);
+            return await RekeyIfLateAsync(created, row, responses[0].GetETag(), [], cancellationToken).ConfigureAwait(false);
         }
         catch (TableTransactionFailedException ex) when (ex.Status == StatusCodes.Status409Conflict && ex.FailedTransactionActionIndex is 0 or null)
         {
@@ -161,14 +161,30 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
             actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(keys.Partition, marker), ETag.All));
         }
         var committed = updated with { Marker = null };
+        var recorded = new List<(EventEnvelope Envelope, List<TableEntity> Rows)>();
         if (keys.InMerchantPartition)
         {
             committed = committed with { FeedKeys = NewFeedKeys(updated.Order) };
             actions.AddRange(FeedActions(row, committed.FeedKeys, updated.FeedKeys));
+            var keyTime = TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, committed.FeedKeys[0]);
+            recorded.AddRange(RecordedHere(messages, updated.Order.MerchantAccountId).Select(e => (e, Shelf(updated.Order.MerchantAccountId).Rows(e, updated.Order.MerchantAccountId, views, keyTime))));
+            actions.AddRange(recorded.SelectMany(r => r.Rows).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
         }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
-        return await RekeyIfLateAsync(committed, row, responses[0].GetETag(), cancellationToken).ConfigureAwait(false);
+        return await RekeyIfLateAsync(committed, row, responses[0].GetETag(), recorded, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A merchant's shelf of its catch-up feed: its order events, committed with the changes in its partition.</summary>
+    public FeedShelf? For(AccountId account, Domain.Accounts.AccountKind kind) =>
+        kind == Domain.Accounts.AccountKind.Merchant ? Shelf(account) : null;
+
+    private FeedShelf Shelf(AccountId merchant) => new(Table, OrderIndex.MerchantPartition(merchant), "~e|", "~f|");
+
+    /// <summary>The events among a change's messages whose rows for the merchant this change commits (<see cref="EventEnvelope.RecordedFor"/>).</summary>
+    private static IEnumerable<EventEnvelope> RecordedHere(IEnumerable<OutboxMessage> messages, AccountId merchant) =>
+        messages.Where(m => m.Queue == EventEnvelope.Queue)
+            .Select(m => EventEnvelope.Parse(m.Body))
+            .Where(e => e.RecordedFor?.Contains(merchant.Value, StringComparer.Ordinal) == true);
 
     /// <summary>
     /// Sets the order row's change row (<paramref name="keys"/>), deleting those of its previous state that differ; the
@@ -183,23 +199,29 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
     }
 
     /// <summary>
-    /// A write that took longer than the reconciliation feed allows after its change row's key time writes the row
-    /// again under a fresh time (<see cref="TimeKeyedFeed"/>), as every writer of a change row does; a newer change
-    /// that replaced the order meanwhile has written a fresh row of its own.
+    /// A write that took longer than the reconciliation feeds allow after its rows' key time writes its change row and
+    /// the catch-up rows it recorded again under a fresh time, deleting the late ones (<see cref="TimeKeyedFeed"/>), as
+    /// every writer of such rows does; a newer change that replaced the order meanwhile has written rows of its own, and
+    /// then the late catch-up rows stay (a reader may meet such an event twice, as a webhook receiver may).
     /// </summary>
-    private async Task<StoredOrder> RekeyIfLateAsync(StoredOrder written, TableEntity row, ETag etag, CancellationToken cancellationToken)
+    private async Task<StoredOrder> RekeyIfLateAsync(StoredOrder written, TableEntity row, ETag etag, IReadOnlyList<(EventEnvelope Envelope, List<TableEntity> Rows)> recorded, CancellationToken cancellationToken)
     {
         var stored = written with { ETag = etag };
         for (var rekey = 0; rekey < MaxRekeys && stored.FeedKeys.Count > 0
             && TimeKeyedFeed.WrittenTooLate(TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, stored.FeedKeys[0]), time.GetUtcNow(), reconciliation); rekey++)
         {
-            var fresh = OrderChangeFeed.ChangeKeys(row.PartitionKey, stored.Order.Id.Value, null, time.GetUtcNow());
+            var now = time.GetUtcNow();
+            var fresh = OrderChangeFeed.ChangeKeys(row.PartitionKey, stored.Order.Id.Value, null, now);
+            var moved = recorded.Select(r => (r.Envelope, Rows: Shelf(stored.Order.MerchantAccountId).Rows(r.Envelope, stored.Order.MerchantAccountId, views, now))).ToList();
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, row, stored.ETag) };
             actions.AddRange(FeedActions(row, fresh, stored.FeedKeys));
+            actions.AddRange(recorded.SelectMany(r => r.Rows).Select(r => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(r.PartitionKey, r.RowKey), ETag.All)));
+            actions.AddRange(moved.SelectMany(r => r.Rows).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
             try
             {
                 var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
                 stored = stored with { ETag = responses[0].GetETag(), FeedKeys = fresh };
+                recorded = moved;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
             {

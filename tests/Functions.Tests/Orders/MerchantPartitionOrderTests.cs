@@ -124,7 +124,7 @@ public sealed class MerchantPartitionOrderTests(AzuriteFixture azurite)
         var start = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
         var options = new ReconciliationOptions { SettleWindow = TimeSpan.FromSeconds(2) };
         // Each clock read is 2 s after the previous one, so the insert overruns the 1 s bound and is re-keyed.
-        var store = new OrderStore(app.Services.GetRequiredService<TableServiceClient>(), app.Services.GetRequiredService<StorageNames>(), new SteppingTime(start, TimeSpan.FromSeconds(2)), options);
+        var store = new OrderStore(app.Services.GetRequiredService<TableServiceClient>(), app.Services.GetRequiredService<StorageNames>(), new SteppingTime(start, TimeSpan.FromSeconds(2)), options, app.Services.GetRequiredService<ThreePL.Functions.Messaging.EventViews>());
         var id = OrderStore.IdFor(merchant, "late-1");
         var (order, received) = Order.Create(id, merchant, Draft("late-1"), start);
         var created = new StoredOrder(order, null, [], default) { FeedKeys = store.NewFeedKeys(order) };

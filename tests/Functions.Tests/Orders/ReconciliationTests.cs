@@ -6,7 +6,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Domain.Common;
+using ThreePL.Functions.Events;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
 using ThreePL.Functions.Tests.Infrastructure;
 using ThreePL.Functions.Tests.Webhooks;
@@ -292,6 +295,56 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
         var merchantFeed = await EventsAsync(shop, since);
         Assert.Superset(sent.Keys.ToHashSet(), merchantFeed.Select(e => e.GetProperty("id").GetString()!).ToHashSet());
         Assert.Empty(await EventsAsync(tpl, _clock.GetUtcNow().AddMinutes(1)));
+    }
+
+    [Fact]
+    public async Task A_merchants_feed_merges_the_order_events_its_orders_commit_with_its_other_events_in_order_across_pages()
+    {
+        using var app = App();
+        var since = _clock.GetUtcNow();
+        var threePl = await Seed.AccountAsync(app, "threepl");
+        var merchant = await Seed.AccountAsync(app, "merchant");
+        var connection = await Connect.ActiveAsync(app, threePl, merchant);
+        using var shop = app.WithKey(merchant.ApiKey);
+        using var tpl = app.WithKey(threePl.ApiKey);
+        var orders = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var id = (await SubmitAsync(shop, $"merged-{i}")).GetProperty("id").GetString()!;
+            await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+            orders.Add(id);
+        }
+        await ApiAssert.Json(await tpl.PatchJson($"/v1/connections/{connection}/settings", new { internalCustomerId = "C-7" }), HttpStatusCode.OK);
+        await ApiAssert.Json(await shop.PostAsync($"/v1/orders/{orders[1]}/cancel", null), HttpStatusCode.OK);
+        _clock.Jump(Settle);
+        var all = await Eventually.Get(async () => await EventsAsync(shop, since) is { } events
+            && events.Count(e => e.GetProperty("type").GetString()!.StartsWith("order.", StringComparison.Ordinal)) >= 4
+            && events.Any(e => e.GetProperty("type").GetString() == "connection.settings_updated") ? events : null, "the merchant's feed to show every event");
+
+        var paged = await EventsAsync(shop, since, limit: 2);
+
+        Assert.Equal(all.Select(e => e.GetProperty("id").GetString()), paged.Select(e => e.GetProperty("id").GetString()));
+        Assert.Equal(paged.Count, paged.Select(e => e.GetProperty("id").GetString()).Distinct().Count());
+        Assert.Contains(paged, e => e.GetProperty("type").GetString() == "connection.approved");
+        Assert.Equal(orders.Order(), paged.Select(OrderOf).OfType<string>().Distinct().Order());
+        Assert.True(paged.Count(e => OrderOf(e) == orders[1]) >= 2, "the cancelled order has its delegation's and its cancellation's events");
+        // The order events are rows of the merchant's order partition, written by the orders' own commits; the events
+        // table holds only the merchant's other events.
+        var merchantId = AccountId.Parse(merchant.Id);
+        var store = app.Services.GetRequiredService<OrderStore>();
+        var shelf = Assert.IsType<FeedShelf>(store.For(merchantId, Domain.Accounts.AccountKind.Merchant));
+        Assert.Null(store.For(AccountId.Parse(threePl.Id), Domain.Accounts.AccountKind.ThreePl));
+        var orderRows = new List<string>();
+        await foreach (var row in shelf.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {shelf.Partition} and RowKey ge {"~e|"} and RowKey lt {"~e}"}")))
+        {
+            orderRows.Add(row.GetString("EventId")!);
+        }
+        Assert.Equal(paged.Where(e => OrderOf(e) is not null).Select(e => e.GetProperty("id").GetString()!).Order(), orderRows.Order());
+        var feed = app.Services.GetRequiredService<EventFeed>();
+        await foreach (var row in feed.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {EventFeed.Partition(merchantId)} and RowKey ge {"t|"} and RowKey lt {"t}"}")))
+        {
+            Assert.DoesNotContain(row.GetString("EventId"), orderRows);
+        }
     }
 
     [Theory]
