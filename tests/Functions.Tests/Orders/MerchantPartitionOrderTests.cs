@@ -84,8 +84,9 @@ public sealed class MerchantPartitionOrderTests(AzuriteFixture azurite)
         Assert.NotNull(OrderId.Parse(fresh).Merchant);
         Assert.Equal(new[] { apart.Value, fresh }.Order(), (await ListIdsAsync(shop)).Order());
 
-        await ApiAssert.Json(await shop.PostAsJsonAsync($"/v1/orders/{apart}/delegate", new { connectionId = connection }), HttpStatusCode.OK);
-        await WaitForStatusAsync(tpl, apart.Value, "awaiting_shipment");
+        // The re-send's routing request finds the order still open and routes it, as a re-send of an open order always has.
+        var delegated = await WaitForStatusAsync(tpl, apart.Value, "awaiting_shipment");
+        Assert.Equal(connection, delegated.GetProperty("connectionId").GetString());
         await Eventually.True(async () => (await ListIdsAsync(shop, "&status=awaiting_shipment")).Contains(apart.Value), "the merchant's list projection to follow the order stored apart");
         await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{apart}/accept", null), HttpStatusCode.OK);
         var history = await app.Services.GetRequiredService<OrderStore>().ListHistoryAsync(apart, CancellationToken.None);

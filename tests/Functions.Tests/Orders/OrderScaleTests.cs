@@ -19,8 +19,12 @@ namespace ThreePL.Functions.Tests.Orders;
 [Collection("azurite")]
 public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
-    /// <summary>The documented per-order bounds (docs/orders-storage.md), with a little room for rare retries.</summary>
-    private const double MaxTableOperationsPerOrder = 11;
+    /// <summary>
+    /// The documented per-order bounds (docs/orders-storage.md), with a little room for rare retries: 4.6 table
+    /// operations measured once the order lived in its merchant's partition (from 5–6 before).
+    /// </summary>
+    private const double MinTableOperationsPerOrder = 3;
+    private const double MaxTableOperationsPerOrder = 7;
     private const double QueueSendsPerOrder = 1;
 
     [Fact]
@@ -105,7 +109,7 @@ public sealed class OrderScaleTests(AzuriteFixture azurite, ITestOutputHelper ou
         Assert.Equal(2 * n, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"~h|"} and RowKey lt {"~h}"}")));
         Assert.Equal(0, await CountAsync(table, TableClient.CreateQueryFilter($"RowKey ge {"outbox|"} and RowKey lt {"outbox}"}")));
         Assert.Equal(n, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey ge {"t|"} and PartitionKey lt {"t}"} and Status eq {"awaiting_shipment"}")));
-        Assert.InRange(tablePerOrder, 5, MaxTableOperationsPerOrder);
+        Assert.InRange(tablePerOrder, MinTableOperationsPerOrder, MaxTableOperationsPerOrder);
         Assert.InRange((double)counter.Get("queue-send") / n, QueueSendsPerOrder, QueueSendsPerOrder + 0.05);
 
         // The same orders again, twice at once: every answer is 200 with the existing order, nothing new.
