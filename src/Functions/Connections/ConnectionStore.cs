@@ -22,8 +22,14 @@ namespace ThreePL.Functions.Connections;
 /// and never changed, so it cannot go stale; lists read the connection rows for the current status.</item>
 /// </list>
 /// </summary>
-public sealed class ConnectionStore(TableServiceClient tables, StorageNames names, TimeProvider time)
+public sealed class ConnectionStore(TableServiceClient tables, StorageNames names, TimeProvider time, IConfiguration configuration, LocalChanges changes)
 {
+    /// <summary>The longest <see cref="GetRecentAsync"/> serves a connection after it was read (the webhook targets' bound, docs/webhooks.md).</summary>
+    public static readonly TimeSpan MaxRecentLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly StaleCache<ConnectionId, StoredConnection> _recent = ForgottenOnChange(
+        new(time, StaleCache<ConnectionId, StoredConnection>.LifetimeFrom(configuration, "ThreePL:Webhooks:TargetCacheLifetime", MaxRecentLifetime)), changes);
+
     public const string TableName = "connections";
     public const string ConnectionRowKey = "connection";
     private const string SettingsRowPrefix = "settings|";
@@ -45,11 +51,35 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
 
     public static string SettingsRowKey(int version) => SettingsRowPrefix + version.ToString("D6", CultureInfo.InvariantCulture);
 
+    private static StaleCache<ConnectionId, StoredConnection> ForgottenOnChange(StaleCache<ConnectionId, StoredConnection> recent, LocalChanges changes)
+    {
+        // A change this instance made is seen by its next recent read at once.
+        changes.ConnectionChanged += recent.Forget;
+        return recent;
+    }
+
+    /// <summary>The connection as stored now; the read also serves <see cref="GetRecentAsync"/> for a while.</summary>
     public async Task<StoredConnection?> GetAsync(ConnectionId id, CancellationToken cancellationToken = default)
     {
         var row = await Table.FindAsync(id.Value, ConnectionRowKey, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : FromEntity(row);
+        if (row is null)
+        {
+            return null;
+        }
+        var stored = FromEntity(row);
+        _recent.Remember(id, stored);
+        return stored;
     }
+
+    /// <summary>
+    /// The connection as this instance read it at most <see cref="MaxRecentLifetime"/> ago (by any read: routing's fresh
+    /// read of an order's connection serves the fan-out of the order's events), for readers that accept that staleness.
+    /// </summary>
+    public Task<StoredConnection?> GetRecentAsync(ConnectionId id, CancellationToken cancellationToken) =>
+        _recent.GetAsync(id, token => GetAsync(id, token), cancellationToken);
+
+    /// <summary>Drops what <see cref="GetRecentAsync"/> would serve, after this instance changed the connection.</summary>
+    public void ForgetRecent(ConnectionId id) => _recent.Forget(id);
 
     public async Task<ConnectionSettings?> GetSettingsVersionAsync(ConnectionId id, int version, CancellationToken cancellationToken = default)
     {

@@ -38,6 +38,19 @@ public sealed class StaleCache<TKey, TValue>(TimeProvider time, TimeSpan lifetim
         return value;
     }
 
+    /// <summary>Keeps a value this instance has just read from storage another way, as if this cache had read it now.</summary>
+    public void Remember(TKey key, TValue value)
+    {
+        if (lifetime > TimeSpan.Zero)
+        {
+            if (_entries.Count >= maxEntries)
+            {
+                _entries.Clear();
+            }
+            _entries[key] = new Entry(value, time.GetUtcNow());
+        }
+    }
+
     /// <summary>Replaces a cached value with what this instance just wrote, keeping its read time.</summary>
     public void Update(TKey key, Func<TValue, TValue> change)
     {

@@ -20,15 +20,12 @@ public sealed class WebhookTargets
     private readonly WebhookEndpointStore _endpointStore;
     private readonly ConnectionStore _connectionStore;
     private readonly StaleCache<AccountId, IReadOnlyList<WebhookEndpoint>> _endpoints;
-    private readonly StaleCache<ConnectionId, ConnectionTarget> _connections;
 
     public WebhookTargets(WebhookEndpointStore endpoints, ConnectionStore connections, LocalChanges changes, TimeProvider time, IConfiguration configuration)
     {
         _endpointStore = endpoints;
         _connectionStore = connections;
-        var lifetime = StaleCache<ConnectionId, ConnectionTarget>.LifetimeFrom(configuration, "ThreePL:Webhooks:TargetCacheLifetime", MaxLifetime);
-        _endpoints = new(time, lifetime);
-        _connections = new(time, lifetime);
+        _endpoints = new(time, StaleCache<AccountId, IReadOnlyList<WebhookEndpoint>>.LifetimeFrom(configuration, "ThreePL:Webhooks:TargetCacheLifetime", MaxLifetime));
         changes.ConnectionChanged += ForgetConnection;
     }
 
@@ -38,14 +35,15 @@ public sealed class WebhookTargets
             ?? [];
 
     /// <summary>The connection's 3PL, webhook URL (null when none is set) and secrets; null when there is no such connection.</summary>
-    public Task<ConnectionTarget?> ConnectionAsync(ConnectionId id, CancellationToken cancellationToken) =>
-        _connections.GetAsync(id, async token => await _connectionStore.GetAsync(id, token).ConfigureAwait(false) is { } stored
+    /// <remarks>The connection as recently read by this instance (<see cref="ConnectionStore.GetRecentAsync"/>), so the fan-out of an order that routing just delegated reads nothing.</remarks>
+    public async Task<ConnectionTarget?> ConnectionAsync(ConnectionId id, CancellationToken cancellationToken) =>
+        await _connectionStore.GetRecentAsync(id, cancellationToken).ConfigureAwait(false) is { } stored
             ? new ConnectionTarget(stored.Connection.ThreePlAccountId, stored.Settings.WebhookUrl, stored.Secrets)
-            : null, cancellationToken);
+            : null;
 
     public void ForgetEndpointsOf(AccountId account) => _endpoints.Forget(account);
 
-    public void ForgetConnection(ConnectionId id) => _connections.Forget(id);
+    public void ForgetConnection(ConnectionId id) => _connectionStore.ForgetRecent(id);
 }
 
 /// <summary>A connection as webhooks need it.</summary>
