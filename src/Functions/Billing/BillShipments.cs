@@ -6,8 +6,10 @@ namespace ThreePL.Functions.Billing;
 
 /// <summary>
 /// Bills each shipment from its <c>order.shipped</c> event (<see cref="IEventSubscriber"/>): the ship command commits
-/// the event in its outbox, so the line is recorded exactly when the event is published, at least once and keyed
-/// once. The event's data is the order at that version, whose last shipment is the one this event is about.
+/// the event with its change, so the line is recorded exactly when the event is published, at least once and keyed
+/// once. The event carries the line's content as the ship committed it (<see cref="EventEnvelope.Usage"/>), so
+/// recording is one insert. An event committed before it carried that is billed from the order read back: its data is
+/// the order at that version, whose last shipment is the one the event is about.
 /// </summary>
 public sealed class BillShipments(UsageRecorder recorder) : IEventSubscriber
 {
@@ -15,7 +17,15 @@ public sealed class BillShipments(UsageRecorder recorder) : IEventSubscriber
 
     public Task OnEventAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
-        if (envelope.Type != ShippedType || !OrderId.TryParse(envelope.OrderId, out var id)
+        if (envelope.Type != ShippedType)
+        {
+            return Task.CompletedTask;
+        }
+        if (envelope.Usage is { } usage)
+        {
+            return recorder.RecordAsync(UsageLine.From(usage), cancellationToken);
+        }
+        if (!OrderId.TryParse(envelope.OrderId, out var id)
             || !envelope.Data.TryGetProperty("shipments", out var shipments) || shipments.ValueKind != JsonValueKind.Array || shipments.GetArrayLength() == 0)
         {
             return Task.CompletedTask;

@@ -5,9 +5,11 @@ using ThreePL.Functions.Orders;
 namespace ThreePL.Functions.Billing;
 
 /// <summary>
-/// Records the order fee of one shipment: reads the order, bills the account its delegation snapshot names
-/// (<c>orderFeeBilledTo</c>: the 3PL of the connection or the merchant) and inserts the line under a key derived from
-/// the order and the shipment alone, so a repeated call finds the row and does nothing.
+/// Records the order fee of one shipment under a key derived from the order and the shipment alone, so a repeated call
+/// finds the row and does nothing. The line comes from what the shipment's <c>order.shipped</c> event carries
+/// (<see cref="UsageLine.From"/>: one insert), or, for a message sent before events carried it, from the order read
+/// back: the account its delegation snapshot names (<c>orderFeeBilledTo</c>: the 3PL of the connection or the
+/// merchant), the same line and key either way.
 /// </summary>
 public sealed class UsageRecorder(OrderStore orders, UsageStore usage, TimeProvider time, ILogger<UsageRecorder> logger)
 {
@@ -24,14 +26,19 @@ public sealed class UsageRecorder(OrderStore orders, UsageStore usage, TimeProvi
             return;
         }
         var billed = delegation.OrderFeeBilledTo == SettingsOwner.ThreePl ? threePl : order.MerchantAccountId;
-        var line = new UsageLine(billed, delegation.OrderFeeBilledTo, order.Id, order.ExternalId, delegation.ConnectionId,
+        await RecordAsync(new UsageLine(billed, delegation.OrderFeeBilledTo, order.Id, order.ExternalId, delegation.ConnectionId,
             order.MerchantAccountId, threePl, shipment.ShippedAt, shipment.Carrier, shipment.Service, shipment.TrackingNumber)
         {
             ShipmentId = shipment.Id == order.Shipments[0].Id ? null : shipment.Id,
-        };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts <paramref name="line"/> unless it was recorded before.</summary>
+    public async Task RecordAsync(UsageLine line, CancellationToken cancellationToken)
+    {
         if (!await usage.TryRecordAsync(line, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
-            logger.LogInformation("Usage of order {OrderId} was already recorded", id);
+            logger.LogInformation("Usage of order {OrderId} shipment {ShipmentId} was already recorded", line.OrderId, line.ShipmentId);
         }
     }
 }

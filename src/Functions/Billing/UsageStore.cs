@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Infrastructure;
+using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Billing;
 
@@ -23,14 +24,32 @@ public sealed record UsageLine(
 {
     /// <summary>The shipment, except for an order's first one, whose line keeps the key it had before split shipments.</summary>
     public string? ShipmentId { get; init; }
+
+    /// <summary>The line of a shipment as its <c>order.shipped</c> event carries it: the same line, and key, as one built from the order.</summary>
+    public static UsageLine From(ShipmentUsage usage) =>
+        new(AccountId.Parse(usage.BilledAccountId),
+            PartyNames.TryParse(usage.BilledTo, out SettingsOwner billedTo) ? billedTo : throw new FormatException($"Unknown party '{usage.BilledTo}'."),
+            OrderId.Parse(usage.OrderId),
+            usage.ExternalId,
+            ConnectionId.Parse(usage.ConnectionId),
+            AccountId.Parse(usage.MerchantAccountId),
+            AccountId.Parse(usage.ThreePlAccountId),
+            usage.ShippedAt,
+            usage.Carrier,
+            usage.Service,
+            usage.TrackingNumber)
+        {
+            ShipmentId = usage.FirstShipment ? null : usage.ShipmentId,
+        };
 }
 
 /// <summary>
 /// Table <c>billing</c>: partition <c>u|{billedAccountId}|{yyyy-MM}</c> (the month the order shipped, UTC), RowKey
 /// <c>{connectionId}|{orderId}</c> for an order's first shipment and <c>{connectionId}|{orderId}|{shipmentId}</c> for
 /// each later one (the first keeps the key lines had before split shipments). A month's report is one partition query, a connection (scoped key) a RowKey
-/// range in it. Every part of the key comes from the shipped order row, which never changes after shipping, so
-/// every attempt to record the same shipment names the same row: the insert is the idempotency check
+/// range in it. Every part of the key comes from the shipment as its ship committed it (what its <c>order.shipped</c>
+/// event carries, or the order row read back, which never changes after shipping), so every attempt to record the
+/// same shipment names the same row: the insert is the idempotency check
 /// (409 = already recorded), see docs/billing.md.
 /// </summary>
 public sealed class UsageStore(TableServiceClient tables, StorageNames names)

@@ -61,13 +61,14 @@ public sealed class ConnectionStore(TableServiceClient tables, StorageNames name
     /// <summary>The connection as stored now; the read also serves <see cref="GetRecentAsync"/> for a while.</summary>
     public async Task<StoredConnection?> GetAsync(ConnectionId id, CancellationToken cancellationToken = default)
     {
+        var startedAt = time.GetUtcNow();
         var row = await Table.FindAsync(id.Value, ConnectionRowKey, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return null;
         }
         var stored = FromEntity(row);
-        _recent.Remember(id, stored);
+        _recent.Remember(id, stored, startedAt);
         return stored;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ThreePL.Functions.Messaging;
 
@@ -24,6 +25,14 @@ public sealed record EventEnvelope(
     /// (<see cref="ICommittedFeedShelves"/>), so publishing it records it for the others only. Null for most events.
     /// </summary>
     public IReadOnlyList<string>? RecordedFor { get; init; }
+
+    /// <summary>
+    /// On an <c>order.shipped</c> event, what its shipment bills (<see cref="ShipmentUsage"/>); null on every other
+    /// event and on shipped events committed before it was carried (billing then reads the order). Internal to the app:
+    /// webhooks and the catch-up feed carry <see cref="Data"/> only.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ShipmentUsage? Usage { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

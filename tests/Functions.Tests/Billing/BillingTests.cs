@@ -6,6 +6,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection;
+using ThreePL.Domain.Common;
 using ThreePL.Functions.Billing;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
@@ -176,6 +177,89 @@ public sealed class BillingTests(AzuriteFixture azurite) : IDisposable
         var usage = await UsageWithAsync(tplAgain, 1);
         Assert.Equal(1, usage.GetProperty("totalShipments").GetInt32());
         Assert.Equal(id, usage.GetProperty("connections")[0].GetProperty("lines")[0].GetProperty("orderId").GetString());
+    }
+
+    /// <summary>The billing subscriber, as the publication of an event runs it.</summary>
+    private BillShipments Subscriber => _app.Services.GetServices<IEventSubscriber>().OfType<BillShipments>().Single();
+
+    /// <summary>The billing rows of an order, as stored: keys and every column but the write times.</summary>
+    private async Task<List<string>> BillingRowsAsync(string orderId)
+    {
+        var table = azurite.Tables.GetTableClient(_app.Services.GetRequiredService<StorageNames>().Table(UsageStore.TableName));
+        var rows = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"OrderId eq {orderId}")))
+        {
+            var columns = row.Keys.Where(k => k is not ("RecordedAt" or "Timestamp" or "odata.etag")).Order(StringComparer.Ordinal).Select(k => $"{k}={row[k]}");
+            rows.Add(string.Join(";", columns));
+        }
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+
+    [Fact]
+    public async Task A_shipped_event_that_carries_its_usage_is_billed_from_it_alone_and_once_however_often_it_comes()
+    {
+        var threePl = AccountId.New().Value;
+        var merchant = AccountId.New().Value;
+        var connection = ConnectionId.New().Value;
+        // No such order is stored: the line can only come from the event.
+        var order = OrderId.New().Value;
+        var shippedAt = new DateTimeOffset(2026, 11, 30, 23, 59, 0, TimeSpan.Zero);
+        ShipmentUsage Usage(string shipmentId, bool first) => new(merchant, "merchant", order, "ext-carried", connection, merchant, threePl, shipmentId, first, shippedAt, "DHL", "Paket", "T-" + shipmentId);
+        EventEnvelope Shipped(ShipmentUsage usage) => EventEnvelope.Parse(JsonSerializer.Serialize(
+            new EventEnvelope("evt_test_" + Guid.NewGuid().ToString("N"), BillShipments.ShippedType, shippedAt, connection, order, [merchant, threePl], JsonSerializer.SerializeToElement(new { id = order }))
+            {
+                Usage = usage,
+            }, EventEnvelope.Json));
+        var first = Shipped(Usage("shp_first", first: true));
+        var second = Shipped(Usage("shp_second", first: false));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await Subscriber.OnEventAsync(first, CancellationToken.None);
+            await Subscriber.OnEventAsync(second, CancellationToken.None);
+        }
+
+        var rows = await BillingRowsAsync(order);
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(
+            $"BilledTo=merchant;Carrier=DHL;ConnectionId={connection};ExternalId=ext-carried;MerchantAccountId={merchant};OrderId={order};PartitionKey=u|{merchant}|2026-11;"
+            + $"RowKey={connection}|{order};Service=Paket;ShippedAt={shippedAt};ThreePlAccountId={threePl};TrackingNumber=T-shp_first", rows[0]);
+        Assert.Contains($"RowKey={connection}|{order}|shp_second;", rows[1]);
+        Assert.Contains(";ShipmentId=shp_second;", rows[1]);
+    }
+
+    [Fact]
+    public async Task A_shipped_event_committed_before_events_carried_the_usage_is_billed_from_the_order_with_the_same_line_and_key()
+    {
+        var threePl = await Seed.AccountAsync(_app, "threepl");
+        var merchant = await Seed.AccountAsync(_app, "merchant");
+        var connection = await Connect.ActiveAsync(_app, threePl, merchant);
+        using var tpl = _app.WithKey(threePl.ApiKey);
+        using var shop = _app.WithKey(merchant.ApiKey);
+        await ApiAssert.Json(await tpl.PatchJson($"/v1/connections/{connection}/settings", new { orderFeeBilledTo = "merchant" }), HttpStatusCode.OK);
+        var id = (await SubmitAsync(shop, "old-shape")).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(tpl, id, "awaiting_shipment");
+        var partly = await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "DHL", service = "Paket", trackingNumber = "OLD-1", lines = new[] { new { sku = "SKU-1", quantity = 1 } } }), HttpStatusCode.OK);
+        var whole = await ApiAssert.Json(await tpl.PostAsJsonAsync($"/v1/orders/{id}/ship", new { carrier = "UPS", service = "Ground", trackingNumber = "OLD-2" }), HttpStatusCode.OK);
+        await UsageWithAsync(shop, 2);
+        var fromEvents = await BillingRowsAsync(id);
+        Assert.Equal(2, fromEvents.Count);
+
+        // As if both events had been committed by a version that sent ids only and were still to be billed.
+        var table = azurite.Tables.GetTableClient(_app.Services.GetRequiredService<StorageNames>().Table(UsageStore.TableName));
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"OrderId eq {id}")))
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+        foreach (var data in new[] { partly, whole, partly, whole })
+        {
+            var shipped = new EventEnvelope("evt_test_" + Guid.NewGuid().ToString("N"), BillShipments.ShippedType, DateTimeOffset.UtcNow, connection, id, [merchant.Id, threePl.Id], data);
+            Assert.DoesNotContain("usage", JsonSerializer.Serialize(shipped, EventEnvelope.Json), StringComparison.Ordinal);
+            await Subscriber.OnEventAsync(EventEnvelope.Parse(JsonSerializer.Serialize(shipped, EventEnvelope.Json)), CancellationToken.None);
+        }
+
+        Assert.Equal(fromEvents, await BillingRowsAsync(id));
     }
 
     [Fact]
