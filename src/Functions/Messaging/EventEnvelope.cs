@@ -24,6 +24,7 @@ public sealed record EventEnvelope(
     /// The accounts whose catch-up rows of this event were committed with the change that caused it
     /// (<see cref="ICommittedFeedShelves"/>), so publishing it records it for the others only. Null for most events.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? RecordedFor { get; init; }
 
     /// <summary>
