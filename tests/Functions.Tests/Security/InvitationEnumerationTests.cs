@@ -31,6 +31,10 @@ public sealed class InvitationEnumerationTests(AzuriteFixture azurite, ITestOutp
             ("another 3PL's address", otherThreePl.Email),
         };
 
+        // The first invitation of a process also pays for its cold code paths (the fresh-clone CI run once took 1.5 s for
+        // it while the suite's other collections ran), which tells an inviter nothing about the address: warm them first.
+        await ApiAssert.Json(await tpl.PostAsJsonAsync("/v1/connections", new { email = $"{Guid.NewGuid():N}@example.com" }), HttpStatusCode.Created);
+
         var answers = new List<(string Case, JsonElement Body, TimeSpan Took)>();
         foreach (var (name, email) in addresses)
         {
