@@ -142,12 +142,6 @@ public sealed class MerchantPartitionOrderTests(AzuriteFixture azurite)
         Assert.True(TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, change.RowKey) > TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, created.FeedKeys[0]));
     }
 
-    private sealed class SteppingTime(DateTimeOffset start, TimeSpan step) : TimeProvider
-    {
-        private long _reads;
-
-        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _reads));
-    }
 
     /// <summary>An order of the older id form, written as intake wrote it before the change: its own partition, and its list projection if <paramref name="listed"/>.</summary>
     private static async Task<OrderId> StoreApartAsync(TestApp app, AccountId merchant, string externalId, bool listed)

@@ -389,14 +389,6 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
             .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
     }
 
-    /// <summary>A clock that moves on by <paramref name="step"/> every time it is read: every write looks that slow.</summary>
-    private sealed class SteppingTime(DateTimeOffset start, TimeSpan step) : TimeProvider
-    {
-        private long _reads;
-
-        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _reads));
-    }
-
     [Fact]
     public async Task A_change_row_stored_later_than_the_write_bound_moves_to_a_fresh_time_and_stays_the_only_one()
     {
