@@ -140,6 +140,8 @@ public static class AppSetup
         services.AddSingleton<OrderChangeFeed>();
         services.AddSingleton<OrderIndex>();
         services.AddSingleton<OrderFollowUps>();
+        services.AddSingleton<InProcessFollowUps>();
+        services.AddHostedService(sp => sp.GetRequiredService<InProcessFollowUps>());
         services.AddSingleton<OrderCommands>();
         services.AddSingleton<OrderAccess>();
         services.AddSingleton<RoutingStore>();

@@ -22,12 +22,19 @@ public sealed record OrderOptions
     /// </summary>
     public TimeSpan RequestDeadlineMaxDelay { get; init; } = RequestDeadlineMessage.MaxQueueDelay;
 
+    /// <summary>
+    /// How many committed order commands this process finishes at once itself (<see cref="InProcessFollowUps"/>); 0
+    /// releases every follow-up message to its queue function instead.
+    /// </summary>
+    public int InProcessFinishers { get; init; } = 16;
+
     public static OrderOptions FromConfiguration(IConfiguration configuration) => new()
     {
         HandbackPageSize = Math.Clamp(configuration.GetValue<int?>("ThreePL:Orders:HandbackPageSize") ?? 100, 1, 1000),
         RequestDeadlineMaxDelay = TimeSpan.FromSeconds(Math.Clamp(
             (configuration.GetValue<TimeSpan?>("ThreePL:Orders:RequestDeadlineMaxDelay") ?? RequestDeadlineMessage.MaxQueueDelay).TotalSeconds,
             1, RequestDeadlineMessage.MaxQueueDelay.TotalSeconds)),
+        InProcessFinishers = Math.Clamp(configuration.GetValue<int?>("ThreePL:Orders:InProcessFinishers") ?? 16, 0, 64),
     };
 }
 

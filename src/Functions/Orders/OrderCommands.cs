@@ -43,7 +43,7 @@ public enum OrderRecovery
 /// its history rows (carrying its messages) under the read ETag, then publish and sync the list rows; see
 /// <see cref="OrderRecovery"/> for what repairs a crash after the commit.
 /// </summary>
-public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, OrderFollowUps followUps, InlineRelay inlineRelay, AfterCommit afterCommit, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
+public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox outbox, OrderFollowUps followUps, InProcessFollowUps finisher, InlineRelay inlineRelay, AfterCommit afterCommit, TimeProvider time, OrderOptions options, ILogger<OrderCommands> logger)
 {
     /// <param name="id">The order.</param>
     /// <param name="decide">The decision on the order as read.</param>
@@ -157,13 +157,13 @@ public sealed class OrderCommands(OrderStore store, OrderIndex index, Outbox out
         catch (RequestFailedException ex) when (OptimisticCommand.LostRace(ex))
         {
             // Nothing was written (the command will read again, decide anew and send a follow-up of its own).
-            await followUps.WithdrawAsync(followUp, cancellationToken).ConfigureAwait(false);
+            await followUps.DeleteAsync(followUp, cancellationToken).ConfigureAwait(false);
             throw;
         }
         await afterCommit.ReleaseFollowUpAsync(async token =>
         {
             var synced = await TrySyncListsAsync(done, decidedOn, expectNew, token).ConfigureAwait(false);
-            await followUps.ReleaseAsync(followUp, messages, synced, token).ConfigureAwait(false);
+            await finisher.FinishAsync(followUp, messages, synced, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return done;
     }

@@ -38,13 +38,14 @@ public sealed record OrderFollowUpMessage(
     public const int MaxReleasedBytes = 40_000;
 }
 
-/// <summary>A follow-up message as its send answered: what its release or withdrawal needs.</summary>
+/// <summary>A follow-up message as its send (or its last update) answered: what its release, renewal or deletion needs.</summary>
 public sealed record PendingFollowUp(string MessageId, string PopReceipt, OrderFollowUpMessage Message);
 
 /// <summary>
-/// The order commands' side of <see cref="OrderFollowUpMessage"/>: send it delayed before the commit, release it at
-/// once after, withdraw it when the commit lost its race. Nothing here is needed for correctness after the send: a
-/// failed release or withdrawal only lets the message arrive after its delay, and its consumer finds out from storage.
+/// The order commands' side of <see cref="OrderFollowUpMessage"/>: send it delayed before the commit; after it, delete
+/// it once this process has finished the command (<see cref="InProcessFollowUps"/>) or release it at once to its queue
+/// function; delete it when the commit lost its race. Nothing here is needed for correctness after the send: a
+/// failed release or deletion only lets the message arrive after its delay, and its consumer finds out from storage.
 /// </summary>
 public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names, OutboxOptions options, ILogger<OrderFollowUps> logger)
 {
@@ -53,7 +54,7 @@ public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names
     /// <summary>
     /// Sends the follow-up of a command about to commit <paramref name="version"/> of <paramref name="id"/> under
     /// <paramref name="readETag"/>, visible after the safety-net delay: should this process die before releasing it,
-    /// that is when its consumer finishes the work.
+    /// that is when its queue function finishes the work.
     /// </summary>
     public async Task<PendingFollowUp> SendAsync(OrderId id, long version, ETag readETag, CancellationToken cancellationToken)
     {
@@ -86,10 +87,22 @@ public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names
     }
 
     /// <summary>
-    /// Deletes the follow-up of a command whose commit lost its race: nothing was written, and the retry sends its own.
-    /// A failure is logged, not thrown: the message then arrives, finds the order changed by another writer, and stops.
+    /// Keeps a follow-up hidden for another safety-net delay while this process is still finishing its command, so its
+    /// queue function does not start the same work beside it. Returns the follow-up with its new pop receipt.
     /// </summary>
-    public async Task WithdrawAsync(PendingFollowUp pending, CancellationToken cancellationToken)
+    public async Task<PendingFollowUp> HideAgainAsync(PendingFollowUp pending, CancellationToken cancellationToken)
+    {
+        var receipt = await Queue.UpdateMessageAsync(pending.MessageId, pending.PopReceipt, visibilityTimeout: options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return pending with { PopReceipt = receipt.Value.PopReceipt };
+    }
+
+    /// <summary>
+    /// Deletes a follow-up that has nothing left to do: its command lost its race (nothing was written, and the retry
+    /// sends its own), or this process finished the command itself (<see cref="InProcessFollowUps"/>). A failure is
+    /// logged, not thrown: the message then arrives, finds the order changed by another writer or the work done (every
+    /// step of it is idempotent), and stops.
+    /// </summary>
+    public async Task DeleteAsync(PendingFollowUp pending, CancellationToken cancellationToken)
     {
         try
         {
@@ -97,7 +110,7 @@ public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names
         }
         catch (Exception ex) when (TransientFailure.Is(ex) || ex is RequestFailedException or OperationCanceledException)
         {
-            logger.LogInformation(ex, "Follow-up {MessageId} of order {OrderId} could not be withdrawn; it will find nothing to do", pending.MessageId, pending.Message.OrderId);
+            logger.LogInformation(ex, "Follow-up {MessageId} of order {OrderId} could not be deleted; it will find nothing left to do", pending.MessageId, pending.Message.OrderId);
         }
     }
 }

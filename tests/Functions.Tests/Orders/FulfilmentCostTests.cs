@@ -32,6 +32,12 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
     private const double MaxTableOperationsShipOnly = 6;
     private const double MaxTableOperationsAcceptAndShip = 10;
 
+    /// <summary>
+    /// Follow-up messages updated per command: 1 while every follow-up was released to its queue function; now only a
+    /// command its process could not finish within a third of the safety-net delay (a loaded machine) releases it.
+    /// </summary>
+    private const double MaxFollowUpUpdates = 0.2;
+
     [Fact]
     public async Task Accept_and_ship_whole_stay_within_their_storage_budget()
     {
@@ -73,6 +79,10 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
         Report("ship whole (implicit accept)", shipOnly, n);
         Assert.InRange(Table(acceptAndShip) / n, 1, MaxTableOperationsAcceptAndShip);
         Assert.InRange(Table(shipOnly) / n, 1, MaxTableOperationsShipOnly);
+        // Each command's follow-up is sent and deleted; it is updated (released to its queue function, or hidden again)
+        // only when its process cannot finish the command itself in time, which sequential commands never need.
+        Assert.Equal(3 * n, acceptAndShip.GetValueOrDefault("queue-send") + shipOnly.GetValueOrDefault("queue-send"));
+        Assert.InRange(acceptAndShip.GetValueOrDefault("queue-update") + shipOnly.GetValueOrDefault("queue-update"), 0, MaxFollowUpUpdates * 3 * n);
     }
 
     /// <summary>

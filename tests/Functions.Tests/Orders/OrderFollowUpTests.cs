@@ -38,6 +38,87 @@ public sealed class OrderFollowUpTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_command_finished_in_its_own_process_deletes_its_follow_up_without_releasing_it()
+    {
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, services: s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
+        var (order, _, tpl) = await RoutedOrderAsync(app, "in-process");
+        counter.Reset();
+
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{order}/accept", null), HttpStatusCode.OK);
+
+        await Eventually.True(async () => await FollowUpsQueuedAsync(app) == 0 && _published.Of(order, "order.accepted").Count == 1, "the follow-up to be deleted after its event was published");
+        Assert.False(Assert.Single(_published.Of(order, "order.accepted")).Redelivered);
+        Assert.Equal(1, counter.Get("queue-send"));
+        Assert.Equal(1, counter.Get("queue-delete"));
+        Assert.Equal(0, counter.Get("queue-update"));
+    }
+
+    [Fact]
+    public async Task Without_in_process_finishers_the_follow_up_is_released_to_its_queue_function()
+    {
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Orders:InProcessFinishers"] = "0" },
+            s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
+        var (order, _, tpl) = await RoutedOrderAsync(app, "released-to-queue");
+        counter.Reset();
+
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{order}/accept", null), HttpStatusCode.OK);
+
+        await Eventually.True(async () => await FollowUpsQueuedAsync(app) == 0 && _published.Of(order, "order.accepted").Count == 1, "the released follow-up to be finished by its queue function");
+        Assert.True(counter.Get("queue-update") >= 1);
+    }
+
+    [Fact]
+    public async Task Work_that_fails_in_process_is_released_to_the_queue_function_which_publishes_it()
+    {
+        var failures = 0;
+        _published.Before = e => e.Type == "order.accepted" && Interlocked.Increment(ref failures) == 1
+            ? throw new InvalidOperationException("The first publication fails.")
+            : Task.CompletedTask;
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, services: s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
+        var (order, _, tpl) = await RoutedOrderAsync(app, "fails-in-process");
+        counter.Reset();
+
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{order}/accept", null), HttpStatusCode.OK);
+
+        await Eventually.True(async () => await FollowUpsQueuedAsync(app) == 0 && _published.Of(order, "order.accepted").Count == 1, "the queue function to publish what failed in process");
+        Assert.Equal(2, failures);
+        Assert.True(counter.Get("queue-update") >= 1);
+    }
+
+    [Fact]
+    public async Task Work_that_outlasts_the_safety_net_delay_keeps_its_follow_up_hidden_and_runs_once()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        _published.Before = async e =>
+        {
+            if (e.Type == "order.accepted")
+            {
+                Interlocked.Increment(ref started);
+                await hold.Task;
+            }
+        };
+        var counter = new StorageOperationCounter(azurite.QueuePort);
+        using var app = new TestApp(azurite, services: s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
+        var (order, _, tpl) = await RoutedOrderAsync(app, "slow-in-process");
+        counter.Reset();
+
+        await ApiAssert.Json(await tpl.PostAsync($"/v1/orders/{order}/accept", null), HttpStatusCode.OK);
+
+        // Hidden again every half delay (1 s here): after the third, the message has outlived its first 2 s of
+        // invisibility by a second, and no queue function has started the same work.
+        await Eventually.True(() => Task.FromResult(counter.Get("queue-update") >= 3), "the follow-up to be hidden again three times");
+        Assert.Equal(1, started);
+        hold.SetResult();
+        await Eventually.True(async () => await FollowUpsQueuedAsync(app) == 0 && _published.Of(order, "order.accepted").Count == 1, "the follow-up to be deleted once its work is done");
+        Assert.Equal(1, started);
+        Assert.False(Assert.Single(_published.Of(order, "order.accepted")).Redelivered);
+    }
+
+    [Fact]
     public async Task A_committed_change_whose_follow_up_was_never_released_is_published_as_redelivered_and_listed()
     {
         using var app = new TestApp(azurite, services: s => s.AddSingleton<IEventPublisher>(_published));
@@ -162,14 +243,20 @@ public sealed class OrderFollowUpTests(AzuriteFixture azurite)
         ActivatorUtilities.CreateInstance<FinishOrderCommandFunction>(app.Services).HandleAsync(
             new QueueDelivery(JsonSerializer.Serialize(message, EventEnvelope.Json), messageId, dequeueCount, DateTimeOffset.UtcNow), CancellationToken.None);
 
+    private async Task<int> FollowUpsQueuedAsync(TestApp app) =>
+        (await azurite.Queues.GetQueueClient(new StorageNames(app.Prefix).Queue(OrderFollowUpMessage.Queue)).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
     private sealed class RecordingPublisher : IEventPublisher
     {
         private readonly ConcurrentQueue<(EventEnvelope Envelope, bool Redelivered)> _published = new();
 
-        public Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
+        /// <summary>Runs before an event is recorded as published; a throw fails the publication.</summary>
+        public Func<EventEnvelope, Task> Before { get; set; } = _ => Task.CompletedTask;
+
+        public async Task PublishAsync(EventEnvelope envelope, bool redelivered, CancellationToken cancellationToken)
         {
+            await Before(envelope);
             _published.Enqueue((envelope, redelivered));
-            return Task.CompletedTask;
         }
 
         public List<(EventEnvelope Envelope, bool Redelivered)> Of(string orderId, string type) =>

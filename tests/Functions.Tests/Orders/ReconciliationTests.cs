@@ -102,17 +102,20 @@ public sealed class ReconciliationTests(AzuriteFixture azurite, ITestOutputHelpe
             final[id] = (shipped.GetProperty("version").GetInt64(), _clock.GetUtcNow());
         });
 
-        // The merchant reconciles in runs of small pages, from the same time, while the 3PL works; once the 3PL is done,
-        // the clock jumps a settle window and one last run follows.
+        // The merchant reconciles in runs of small pages, from the same time, while the 3PL works. Once half the orders
+        // are final the clock jumps a settle window, so the runs still overlapping the updates have settled orders to
+        // check however fast the updates go; once the 3PL is done, it jumps again and one last run follows.
         var runs = new List<(DateTimeOffset StartedAt, DateTimeOffset LastRequestAt, List<Item> Items)>();
+        var jumpedHalfWay = false;
         while (true)
         {
-            var startedAt = _clock.GetUtcNow();
             var finished = updates.IsCompleted;
-            if (finished)
+            if (finished || (!jumpedHalfWay && final.Count >= 100))
             {
                 _clock.Jump(Settle);
+                jumpedHalfWay = true;
             }
+            var startedAt = _clock.GetUtcNow();
             var (items, lastRequestAt) = await ChangedAsync(shop, since, limit: 7);
             runs.Add((startedAt, lastRequestAt, items));
             if (finished)
