@@ -35,8 +35,9 @@ public sealed partial class GetUsage(UsageStore store)
         {
             return Problems.Validation("month", "Must be a month as YYYY-MM, e.g. 2026-11.");
         }
-        var lines = await store.ListAsync(caller.AccountId, month, caller.Scope, cancellationToken).ConfigureAwait(false);
-        var ordered = lines.OrderBy(l => l.ConnectionId.Value, StringComparer.Ordinal).ThenBy(l => l.ShippedAt).ThenBy(l => l.OrderId.Value, StringComparer.Ordinal).ToList();
+        var lines = await store.ListAsync(caller.AccountId, caller.Kind, month, caller.Scope, cancellationToken).ConfigureAwait(false);
+        var ordered = lines.OrderBy(l => l.ConnectionId.Value, StringComparer.Ordinal).ThenBy(l => l.ShippedAt).ThenBy(l => l.OrderId.Value, StringComparer.Ordinal)
+            .ThenBy(l => l.ShipmentId, StringComparer.Ordinal).ToList();
         if (WantsCsv(request))
         {
             return TypedResults.Text(Csv(ordered), "text/csv; charset=utf-8", Encoding.UTF8);
