@@ -20,8 +20,9 @@ public sealed record UsageReportResponse(string AccountId, string Month, int Tot
 /// <summary>
 /// <c>GET /v1/billing/usage?month=YYYY-MM</c>: the order-fee lines billed to the caller's own account for
 /// shipments in that month (UTC), grouped per connection with a count each. Either party reads only what is
-/// billed to itself (the partition is the caller's account; nothing in the request names another), and a
-/// scoped key only its connection's lines. <c>Accept: text/csv</c> gives the lines as CSV instead.
+/// billed to itself (both places a line may be, <see cref="UsageStore.ListAsync"/>, are partitions of the caller's
+/// account; nothing in the request names another), and a scoped key only its connection's lines.
+/// <c>Accept: text/csv</c> gives the lines as CSV instead.
 /// </summary>
 public sealed partial class GetUsage(UsageStore store)
 {
