@@ -1,9 +1,9 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
-using ThreePL.Domain.Accounts;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
 using ThreePL.Functions.Orders;
