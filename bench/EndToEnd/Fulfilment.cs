@@ -10,8 +10,15 @@ namespace ThreePL.Bench.EndToEnd;
 public sealed record CommandCount(IReadOnlyList<StorageOperation> Operations, int Sent, int Delivered, double Seconds, IReadOnlyList<string> Failures, int UnparsedConnections)
     : OperationCount(Operations, Delivered)
 {
-    /// <summary>Usage lines inserted into the billing table, per order.</summary>
+    /// <summary>Usage lines inserted into the billing table, per order (orders stored apart, events committed before lines rode).</summary>
     public double UsageLinesPerOrder => Operations.Count(o => o.Stage == "billing" && o.Service == StorageService.Table && o.Kind == StorageKinds.Insert && o.Status is >= 200 and < 300) / (double)Orders;
+
+    /// <summary>
+    /// Successful transactions of table <c>orders</c> that carried usage lines (<c>~b|</c> rows, riding in the ship's
+    /// commit or the 3PL's list-row write), per order. A shared transaction (group commit) carries several orders' lines,
+    /// so this is at most one per order, not a count of lines.
+    /// </summary>
+    public double UsageLineBatchesPerOrder => Operations.Count(o => o.Kind == StorageKinds.Batch && o.Resource.StartsWith("orders:", StringComparison.Ordinal) && o.Resource.Contains("~b|", StringComparison.Ordinal) && o.Status is >= 200 and < 300) / (double)Orders;
 }
 
 /// <summary>One fulfilment counting run: every order of it accepted by its 3PL, then every one shipped whole.</summary>
@@ -25,7 +32,7 @@ public sealed record FulfilmentRun(CommandCount Accept, CommandCount Ship)
 /// routed and whose <c>order.created</c> was verified are accepted by their connection's 3PL at 20 HTTP
 /// connections, and once every <c>order.accepted</c> is verified and the app is idle (as <see cref="Counting"/>
 /// decides it) the accepts are counted; then the same for shipping them whole (<c>order.shipped</c>, and the usage
-/// line billing records from its queue). Each run takes orders no earlier run touched.
+/// line, which rides in a transaction of table <c>orders</c> for an order in its merchant's partition). Each run takes orders no earlier run touched.
 /// </summary>
 public static class Fulfilment
 {

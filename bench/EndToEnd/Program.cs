@@ -316,7 +316,7 @@ public static class Program
         string Counts(Func<FulfilmentRun, int> value) => $"{string.Join(" | ", runs.Select(r => value(r)))} |";
         emit("## Storage operations per order of the fulfilment path (accept, ship whole; counted on the wire)");
         emit("");
-        emit($"On the counting app and proxy, after its counting runs ({took.TotalSeconds:F0} s of this invocation): each run takes orders routed there whose `order.created` was verified and no earlier run touched; their 3PLs `POST /v1/orders/{{id}}/accept` at 20 HTTP connections; once every `order.accepted` is verified, the app's queues (billing's included) are empty and nothing but idle polls and the task hub's lease upkeep has reached storage for 4 s, the accepts are counted; then the same for `POST /v1/orders/{{id}}/ship` `{{carrier, service, trackingNumber}}` (whole order), its `order.shipped` and the usage line billing records from its queue. Per order = operations ÷ orders whose command answered 200 and whose webhook was verified.");
+        emit($"On the counting app and proxy, after its counting runs ({took.TotalSeconds:F0} s of this invocation): each run takes orders routed there whose `order.created` was verified and no earlier run touched; their 3PLs `POST /v1/orders/{{id}}/accept` at 20 HTTP connections; once every `order.accepted` is verified, the app's queues (billing's included) are empty and nothing but idle polls and the task hub's lease upkeep has reached storage for 4 s, the accepts are counted; then the same for `POST /v1/orders/{{id}}/ship` `{{carrier, service, trackingNumber}}` (whole order), its `order.shipped` and the usage line (riding in the ship's commit or the 3PL's list-row write, `~b|` rows; inserted into `billing` only for orders stored apart). Per order = operations ÷ orders whose command answered 200 and whose webhook was verified.");
         emit("");
         emit($"| | {string.Join(" | ", runs.Select((_, i) => $"run {i + 1}"))} | median |");
         emit($"|---|{string.Concat(runs.Select(_ => "---|"))}---|");
@@ -325,7 +325,8 @@ public static class Program
         emit($"| **accept: operations per order (idle polls aside)** | {Cells(r => r.Accept.PerOrder)} |");
         emit($"| **ship whole: operations per order (idle polls aside)** | {Cells(r => r.Ship.PerOrder)} |");
         emit($"| accept + ship whole | {Cells(r => r.PerOrder)} |");
-        emit($"| usage lines inserted per shipped order | {Cells(r => r.Ship.UsageLinesPerOrder)} |");
+        emit($"| usage lines inserted into `billing` per shipped order | {Cells(r => r.Ship.UsageLinesPerOrder)} |");
+        emit($"| transactions carrying usage lines (`~b\\|`) per shipped order | {Cells(r => r.Ship.UsageLineBatchesPerOrder)} |");
         emit($"| idle polls per order (accept; ship) | {string.Join(" | ", runs.Select(r => $"{r.Accept.IdlePollsPerOrder:F2}; {r.Ship.IdlePollsPerOrder:F2}"))} | |");
         emit($"| commands → last webhook, s (accept; ship) | {string.Join(" | ", runs.Select(r => $"{r.Accept.Seconds:F1}; {r.Ship.Seconds:F1}"))} | |");
         emit($"| commands not answered 200 | {Counts(r => r.Accept.Failures.Count + r.Ship.Failures.Count)}");

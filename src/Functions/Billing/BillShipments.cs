@@ -9,7 +9,8 @@ namespace ThreePL.Functions.Billing;
 /// the event with its change, so the line is recorded exactly when the event is published, at least once and keyed
 /// once. The event carries the line's content as the ship committed it (<see cref="EventEnvelope.Usage"/>), so
 /// recording is one insert. An event committed before it carried that is billed from the order read back: its data is
-/// the order at that version, whose last shipment is the one the event is about.
+/// the order at that version, whose last shipment is the one the event is about. An order in its merchant's partition
+/// writes the line with its own rows (<see cref="ShipmentUsage.RecordedWithOrder"/>, docs/billing.md): nothing to do.
 /// </summary>
 public sealed class BillShipments(UsageRecorder recorder) : IEventSubscriber
 {
@@ -23,7 +24,8 @@ public sealed class BillShipments(UsageRecorder recorder) : IEventSubscriber
         }
         if (envelope.Usage is { } usage)
         {
-            return recorder.RecordAsync(UsageLine.From(usage), cancellationToken);
+            // A line that rode with the order's rows is recorded already: inserting it here would bill it in a second place.
+            return usage.RecordedWithOrder ? Task.CompletedTask : recorder.RecordAsync(UsageLine.From(usage), cancellationToken);
         }
         if (!OrderId.TryParse(envelope.OrderId, out var id)
             || !envelope.Data.TryGetProperty("shipments", out var shipments) || shipments.ValueKind != JsonValueKind.Array || shipments.GetArrayLength() == 0)

@@ -20,8 +20,9 @@ public sealed record UsageReportResponse(string AccountId, string Month, int Tot
 /// <summary>
 /// <c>GET /v1/billing/usage?month=YYYY-MM</c>: the order-fee lines billed to the caller's own account for
 /// shipments in that month (UTC), grouped per connection with a count each. Either party reads only what is
-/// billed to itself (the partition is the caller's account; nothing in the request names another), and a
-/// scoped key only its connection's lines. <c>Accept: text/csv</c> gives the lines as CSV instead.
+/// billed to itself (both places a line may be, <see cref="UsageStore.ListAsync"/>, are partitions of the caller's
+/// account; nothing in the request names another), and a scoped key only its connection's lines.
+/// <c>Accept: text/csv</c> gives the lines as CSV instead.
 /// </summary>
 public sealed partial class GetUsage(UsageStore store)
 {
@@ -35,8 +36,9 @@ public sealed partial class GetUsage(UsageStore store)
         {
             return Problems.Validation("month", "Must be a month as YYYY-MM, e.g. 2026-11.");
         }
-        var lines = await store.ListAsync(caller.AccountId, month, caller.Scope, cancellationToken).ConfigureAwait(false);
-        var ordered = lines.OrderBy(l => l.ConnectionId.Value, StringComparer.Ordinal).ThenBy(l => l.ShippedAt).ThenBy(l => l.OrderId.Value, StringComparer.Ordinal).ToList();
+        var lines = await store.ListAsync(caller.AccountId, caller.Kind, month, caller.Scope, cancellationToken).ConfigureAwait(false);
+        var ordered = lines.OrderBy(l => l.ConnectionId.Value, StringComparer.Ordinal).ThenBy(l => l.ShippedAt).ThenBy(l => l.OrderId.Value, StringComparer.Ordinal)
+            .ThenBy(l => l.ShipmentId, StringComparer.Ordinal).ToList();
         if (WantsCsv(request))
         {
             return TypedResults.Text(Csv(ordered), "text/csv; charset=utf-8", Encoding.UTF8);

@@ -1,10 +1,12 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using ThreePL.Domain.Accounts;
 using ThreePL.Domain.Common;
 using ThreePL.Domain.Connections;
 using ThreePL.Functions.Infrastructure;
 using ThreePL.Functions.Messaging;
+using ThreePL.Functions.Orders;
 
 namespace ThreePL.Functions.Billing;
 
@@ -50,7 +52,8 @@ public sealed record UsageLine(
 /// range in it. Every part of the key comes from the shipment as its ship committed it (what its <c>order.shipped</c>
 /// event carries, or the order row read back, which never changes after shipping), so every attempt to record the
 /// same shipment names the same row: the insert is the idempotency check
-/// (409 = already recorded), see docs/billing.md.
+/// (409 = already recorded), see docs/billing.md. Shipments of orders in their merchant's partition are not recorded here
+/// but with the order's rows (<see cref="UsageRows"/>); <see cref="ListAsync"/> reads both places.
 /// </summary>
 public sealed class UsageStore(TableServiceClient tables, StorageNames names)
 {
@@ -94,18 +97,41 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
         }
     }
 
-    /// <summary>Every line billed to <paramref name="account"/> for shipments in <paramref name="month"/>, optionally of one connection.</summary>
-    public async Task<IReadOnlyList<UsageLine>> ListAsync(AccountId account, string month, ConnectionId? connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every line billed to <paramref name="account"/> for shipments in <paramref name="month"/>, optionally of one
+    /// connection: those recorded here and those that rode with the orders' rows in the account's own partition of table
+    /// <c>orders</c> (<see cref="UsageRows"/>; <c>m|</c> for a merchant, <c>t|</c> for a 3PL), read in parallel. A
+    /// shipment whose line is in both places (billed here from an event committed before lines rode, then written again
+    /// with its list row) is one line: the keys behind the month are the same.
+    /// </summary>
+    public async Task<IReadOnlyList<UsageLine>> ListAsync(AccountId account, AccountKind kind, string month, ConnectionId? connection, CancellationToken cancellationToken)
     {
         var partition = Partition(account, month);
-        var filter = connection is { } c
+        var recorded = ReadAsync(Table, connection is { } c
             ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {c.Value + "|"} and RowKey lt {c.Value + "}"}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
-        var lines = new List<UsageLine>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), account, row => row.RowKey, cancellationToken);
+        var ordersPartition = kind == AccountKind.Merchant ? OrderIndex.MerchantPartition(account) : OrderIndex.ThreePlPartition(account);
+        var (from, to) = UsageRows.Range(month, connection?.Value);
+        var monthPrefix = UsageRows.Range(month, null).From.Length;
+        var rode = ReadAsync(tables.GetTableClient(names.Table(OrderStore.TableName)),
+            TableClient.CreateQueryFilter($"PartitionKey eq {ordersPartition} and RowKey ge {from} and RowKey lt {to}"), account, row => row.RowKey[monthPrefix..], cancellationToken);
+        await Task.WhenAll(recorded, rode).ConfigureAwait(false);
+        var lines = new Dictionary<string, UsageLine>(StringComparer.Ordinal);
+        foreach (var (key, line) in recorded.Result.Concat(rode.Result))
+        {
+            lines.TryAdd(key, line);
+        }
+        return lines.Values.ToList();
+    }
+
+    /// <summary>The lines a query finds, each with its key behind the month (<paramref name="keyOf"/>).</summary>
+    private static async Task<List<(string Key, UsageLine Line)>> ReadAsync(TableClient table, string filter, AccountId account, Func<TableEntity, string> keyOf, CancellationToken cancellationToken)
+    {
+        var lines = new List<(string, UsageLine)>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             PartyNames.TryParse(row.GetString("BilledTo"), out SettingsOwner billedTo);
-            lines.Add(new UsageLine(
+            lines.Add((keyOf(row), new UsageLine(
                 account,
                 billedTo,
                 OrderId.Parse(row.GetString("OrderId")!),
@@ -119,7 +145,7 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
                 row.GetString("TrackingNumber") ?? "")
             {
                 ShipmentId = row.GetString("ShipmentId"),
-            });
+            }));
         }
         return lines;
     }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ThreePL.Functions.Messaging;
 
 /// <summary>
@@ -32,4 +34,13 @@ public sealed record ShipmentUsage(
     DateTimeOffset ShippedAt,
     string Carrier,
     string Service,
-    string TrackingNumber);
+    string TrackingNumber)
+{
+    /// <summary>
+    /// Set when the line was written with the order's own rows (an order in its merchant's partition: in the ship's
+    /// commit, or with the 3PL's list row), so billing must not record it again; absent on events of orders stored
+    /// apart and on events committed before lines rode (docs/billing.md).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RecordedWithOrder { get; init; }
+}

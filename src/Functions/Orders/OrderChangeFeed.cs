@@ -37,12 +37,14 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
     /// Writes a list row (insert when <paramref name="existing"/> is null, else replace under its ETag) with its
     /// change rows in one transaction; a 409/412/404 is the caller's to retry, as for a plain write. A write that
     /// took longer than the bound is repeated under a fresh key time (see <see cref="TimeKeyedFeed"/>).
+    /// <paramref name="riders"/> are upserted in the first transaction (<see cref="UsageRows"/>): rows of the same
+    /// partition that must be written whenever the list row is.
     /// </summary>
-    public async Task WriteAsync(TableEntity projection, TableEntity? existing, CancellationToken cancellationToken)
+    public async Task WriteAsync(TableEntity projection, TableEntity? existing, CancellationToken cancellationToken, IReadOnlyList<TableEntity>? riders = null)
     {
         var updatedAt = projection.GetDateTimeOffset("UpdatedAt") ?? time.GetUtcNow();
         var keyTime = TimeKeyedFeed.KeyTime(updatedAt, time.GetUtcNow(), options);
-        var etag = await CommitAsync(projection, existing?.ETag, Keys(existing), keyTime, cancellationToken).ConfigureAwait(false);
+        var etag = await CommitAsync(projection, existing?.ETag, Keys(existing), keyTime, cancellationToken, riders).ConfigureAwait(false);
         for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
         {
             keyTime = time.GetUtcNow();
@@ -64,9 +66,10 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
     /// transaction deletes them, which fails with 404 unless they exist, and they exist only while the list row is at
     /// that previous version, since every list write deletes its predecessor's change rows in the same transaction.
     /// So success means the row was exactly one version behind, and a 404 (a row further behind, newer, rekeyed, or
-    /// missing) sends the caller back to the guarded read-and-replace. Returns the row's new ETag.
+    /// missing) sends the caller back to the guarded read-and-replace. Returns the row's new ETag. <paramref name="riders"/>
+    /// as for <see cref="WriteAsync"/>.
     /// </summary>
-    public async Task<ETag> ReplaceBehindAsync(TableEntity projection, IReadOnlyList<string> previousKeys, CancellationToken cancellationToken)
+    public async Task<ETag> ReplaceBehindAsync(TableEntity projection, IReadOnlyList<string> previousKeys, CancellationToken cancellationToken, IReadOnlyList<TableEntity>? riders = null)
     {
         var updatedAt = projection.GetDateTimeOffset("UpdatedAt") ?? time.GetUtcNow();
         var keyTime = TimeKeyedFeed.KeyTime(updatedAt, time.GetUtcNow(), options);
@@ -79,6 +82,7 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, projection, ETag.All) };
         actions.AddRange(previousKeys.Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(projection.PartitionKey, key), ETag.All)));
         actions.AddRange(ChangeRows(projection, keys));
+        actions.AddRange(Upserts(riders));
         var etag = (await writer.CommitAsync(store.Table, actions, cancellationToken).ConfigureAwait(false))[0].GetETag();
         for (var rekey = 0; rekey < MaxRekeys && TimeKeyedFeed.WrittenTooLate(keyTime, time.GetUtcNow(), options); rekey++)
         {
@@ -115,7 +119,10 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
             ["ConnectionId"] = projection.GetString("ConnectionId"),
         }));
 
-    private async Task<ETag> CommitAsync(TableEntity projection, ETag? ifMatch, IReadOnlyList<string> previous, DateTimeOffset keyTime, CancellationToken cancellationToken)
+    private static IEnumerable<TableTransactionAction> Upserts(IReadOnlyList<TableEntity>? rows) =>
+        (rows ?? []).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r));
+
+    private async Task<ETag> CommitAsync(TableEntity projection, ETag? ifMatch, IReadOnlyList<string> previous, DateTimeOffset keyTime, CancellationToken cancellationToken, IReadOnlyList<TableEntity>? riders = null)
     {
         var keys = ChangeKeys(projection.PartitionKey, projection.GetString("OrderId")!, projection.GetString("ConnectionId"), keyTime);
         projection[FeedKeys] = string.Join(',', keys);
@@ -128,7 +135,7 @@ public sealed class OrderChangeFeed(OrderStore store, PartitionWriter writer, Re
         var deletes = previous.Except(keys, StringComparer.Ordinal)
             .Select(key => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(projection.PartitionKey, key), ETag.All))
             .ToList();
-        var changes = ChangeRows(projection, keys).ToList();
+        var changes = ChangeRows(projection, keys).Concat(Upserts(riders)).ToList();
         try
         {
             var responses = await writer.CommitAsync(store.Table, [.. actions, .. deletes, .. changes], cancellationToken).ConfigureAwait(false);

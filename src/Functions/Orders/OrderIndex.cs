@@ -63,8 +63,12 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
         {
             var threePlPartition = ThreePlPartition(threePl);
             var sameRowBefore = behind?.ConnectionId == connection && behind.ThreePlAccountId == threePl;
+            // The usage lines billed to the 3PL ride with every write of its list row (UsageRows): each sync that writes
+            // the row, after the command, by its follow-up or after a crash, writes them, so the row at a version
+            // proves the lines of every shipment up to it are there.
             tasks.Add(UpsertAsync(Projection(threePlPartition, ThreePlRowKey(connection, order.Id), stored), expectNew,
-                sameRowBefore ? OrderChangeFeed.ChangeKeys(threePlPartition, order.Id.Value, connection.Value, behind!.UpdatedAt) : null, cancellationToken));
+                sameRowBefore ? OrderChangeFeed.ChangeKeys(threePlPartition, order.Id.Value, connection.Value, behind!.UpdatedAt) : null, cancellationToken,
+                UsageRows.WithThreePlListRow(stored)));
         }
         foreach (var released in stored.Released.Where(r => r.ConnectionId != order.ConnectionId))
         {
@@ -83,14 +87,14 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
         ["UpdatedAt"] = stored.Order.UpdatedAt,
     };
 
-    private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, IReadOnlyList<string>? previousKeys, CancellationToken cancellationToken)
+    private async Task UpsertAsync(TableEntity projection, bool tryInsertFirst, IReadOnlyList<string>? previousKeys, CancellationToken cancellationToken, IReadOnlyList<TableEntity>? riders = null)
     {
         var version = projection.GetInt64("Version")!.Value;
         if (!tryInsertFirst && previousKeys is not null)
         {
             try
             {
-                await changes.ReplaceBehindAsync(projection, previousKeys, cancellationToken).ConfigureAwait(false);
+                await changes.ReplaceBehindAsync(projection, previousKeys, cancellationToken, riders).ConfigureAwait(false);
                 return;
             }
             catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status404NotFound or StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed)
@@ -116,7 +120,7 @@ public sealed class OrderIndex(OrderStore store, OrderChangeFeed changes)
             try
             {
                 // The reconciliation feed's change rows ride in the same transaction (docs/orders-storage.md).
-                await changes.WriteAsync(projection, existing, cancellationToken).ConfigureAwait(false);
+                await changes.WriteAsync(projection, existing, cancellationToken, riders).ConfigureAwait(false);
                 return;
             }
             catch (RequestFailedException ex) when (ex.Status is StatusCodes.Status409Conflict or StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)

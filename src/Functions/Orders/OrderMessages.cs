@@ -6,7 +6,7 @@ using ThreePL.Functions.Messaging;
 
 namespace ThreePL.Functions.Orders;
 
-/// <summary>The queue messages an order's events cause: published events (billing records a shipment's usage line from its <c>order.shipped</c>, which carries what the line needs), the routing request (at intake and after a rejection or an overdue hand-back) and request deadlines.</summary>
+/// <summary>The queue messages an order's events cause: published events (billing records a shipment's usage line from its <c>order.shipped</c>, which carries what the line needs, unless the line rode with the order's rows), the routing request (at intake and after a rejection or an overdue hand-back) and request deadlines.</summary>
 public static class OrderMessages
 {
     public const string RoutingQueue = "order-routing";
@@ -80,20 +80,25 @@ public static class OrderMessages
             {
                 // An order in its merchant's partition records the merchant's catch-up rows in its own commit (OrderStore).
                 RecordedFor = stored.Order.Id.Merchant is null ? null : [stored.Order.MerchantAccountId.Value],
-                Usage = @event is OrderShipped shipped ? UsageOf(stored.Order, shipped, threePlOf(@event)) : null,
+                Usage = @event is OrderShipped shipped ? UsageOf(stored, shipped, threePlOf(@event)) : null,
             };
             messages.Add(envelope.ToOutboxMessage());
         }
         return messages;
     }
 
-    /// <summary>What the shipment bills, as this change commits it; null without the connection's 3PL (billing then reads the order).</summary>
-    private static ShipmentUsage? UsageOf(Order order, OrderShipped shipped, string? threePl)
+    /// <summary>
+    /// What the shipment bills, as this change commits it; null without the connection's 3PL (billing then reads the
+    /// order). For an order whose lines ride with its own rows (<see cref="UsageRows"/>) it says so, and billing records
+    /// nothing more.
+    /// </summary>
+    private static ShipmentUsage? UsageOf(StoredOrder stored, OrderShipped shipped, string? threePl)
     {
         if (threePl is null || shipped.ConnectionId is not { } connection)
         {
             return null;
         }
+        var order = stored.Order;
         var shipment = shipped.Shipment;
         return new ShipmentUsage(
             shipped.OrderFeeBilledTo == SettingsOwner.ThreePl ? threePl : order.MerchantAccountId.Value,
@@ -108,7 +113,10 @@ public static class OrderMessages
             shipment.ShippedAt,
             shipment.Carrier,
             shipment.Service,
-            shipment.TrackingNumber);
+            shipment.TrackingNumber)
+        {
+            RecordedWithOrder = UsageRows.Ride(stored),
+        };
     }
 }
 

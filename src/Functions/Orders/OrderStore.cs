@@ -18,7 +18,8 @@ namespace ThreePL.Functions.Orders;
 /// <item><c>m|{merchantId}</c>: the merchant's orders and its list in one. RowKey <c>{own id}</c> (the id without its
 /// merchant part, <see cref="OrderId.Own"/>) is the order itself, which is also its merchant's list row;
 /// <c>~h|{own id}|{version}</c> one immutable history row per change (the last row of a change carries the messages
-/// it causes); <c>~r|{own id}|{message}</c> the marker intake writes for its routing request; and the order's change
+/// it causes); <c>~r|{own id}|{message}</c> the marker intake writes for its routing request; <c>~b|{month}|…</c> the
+/// usage lines billed to the merchant (<see cref="UsageRows"/>); and the order's change
 /// row of <c>GET /v1/orders?updatedSince=</c> (<see cref="OrderChangeFeed"/>). So a change, its history, its
 /// messages and the merchant's list and change rows commit in one transaction. The order id is derived from
 /// (merchant, externalId) and names the merchant (<see cref="OrderId.Merchant"/>), so inserting the order row is
@@ -27,7 +28,8 @@ namespace ThreePL.Functions.Orders;
 /// RowKey <c>order</c> and <c>history|{version}</c>; its merchant's list row is then a projection at
 /// <c>m|{merchantId}</c> / <c>{orderId}</c>, written after the commit like a 3PL's.</item>
 /// <item><c>t|{threePlId}</c>, RowKey <c>{connectionId}|{orderId}</c>: the 3PL's list; a connection is a RowKey
-/// range, so "filter by client", a scoped key and the hand-back page through one partition.</item>
+/// range, so "filter by client", a scoped key and the hand-back page through one partition. <c>~b|{month}|…</c> there
+/// are the usage lines billed to the 3PL, written with its list rows (<see cref="UsageRows"/>).</item>
 /// <item><c>rules|{merchantId}</c> and <c>carriers|{accountId}</c>, RowKey <c>current</c>: routing rules and
 /// carrier accounts.</item>
 /// </list>
@@ -71,8 +73,11 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
         return TableClient.CreateQueryFilter($"PartitionKey eq {keys.Partition} and RowKey ge {keys.HistoryPrefix} and RowKey lt {keys.HistoryEnd}");
     }
 
-    /// <summary>Whether a row of a merchant's partition is an order itself, not the list row of an order stored apart.</summary>
-    public static bool IsOrderRow(TableEntity row) => row.ContainsKey("ExternalId");
+    /// <summary>
+    /// Whether a row of a merchant's partition is an order itself, not the list row of an order stored apart (nor a row
+    /// after the list rows, such as a usage line, which has an external id too).
+    /// </summary>
+    public static bool IsOrderRow(TableEntity row) => row.ContainsKey("ExternalId") && !row.RowKey.StartsWith(OrderChangeFeed.ListRowsEnd, StringComparison.Ordinal);
 
     public async Task<StoredOrder?> GetAsync(OrderId id, CancellationToken cancellationToken = default)
     {
@@ -141,7 +146,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
     /// marker row and its next history row instead of an ETag: the transaction fails (404 or 409) unless the marker is
     /// there and nothing changed the order since intake. In the merchant's partition the order's change row is replaced
     /// in the same transaction (the previous one, named by <see cref="StoredOrder.FeedKeys"/>, must exist: another 404
-    /// that means the order is not as read). Returns the order as committed.
+    /// that means the order is not as read), and so are the usage lines of the shipments it makes when the merchant pays
+    /// for them (<see cref="UsageRows"/>). Returns the order as committed.
     /// </summary>
     public async Task<StoredOrder> CommitAsync(StoredOrder updated, IReadOnlyList<OrderEvent> events, IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken, string? followUpId = null)
     {
@@ -169,6 +175,8 @@ public sealed class OrderStore(TableServiceClient tables, StorageNames names, Ti
             var keyTime = TimeKeyedFeed.TimeOf(OrderChangeFeed.ChangePrefix, committed.FeedKeys[0]);
             recorded.AddRange(RecordedHere(messages, updated.Order.MerchantAccountId).Select(e => (e, Shelf(updated.Order.MerchantAccountId).Rows(e, updated.Order.MerchantAccountId, views, keyTime))));
             actions.AddRange(recorded.SelectMany(r => r.Rows).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
+            // A shipment the merchant pays for is billed in the commit that makes it (docs/billing.md).
+            actions.AddRange(UsageRows.InCommit(updated, events).Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
         }
         var responses = await Table.CommitAsync(actions, cancellationToken).ConfigureAwait(false);
         return await RekeyIfLateAsync(committed, row, responses[0].GetETag(), recorded, cancellationToken).ConfigureAwait(false);

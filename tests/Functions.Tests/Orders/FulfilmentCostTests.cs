@@ -27,10 +27,10 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
     /// message instead of outbox rows, a safety net and the <c>events</c> queue; 5.2 and 8.2 once the order lived in its
     /// merchant's partition as its own list row, with the merchant's catch-up rows in its commit; 4.2–4.3 and 7.4–7.5 on a
     /// busy machine once billing recorded the line from what the <c>order.shipped</c> event carries instead of reading
-    /// the order).
+    /// the order; 3.1–3.2 and 6.4 once the line rode in the 3PL's list-row transaction instead of an insert of its own).
     /// </summary>
-    private const double MaxTableOperationsShipOnly = 6;
-    private const double MaxTableOperationsAcceptAndShip = 10;
+    private const double MaxTableOperationsShipOnly = 5;
+    private const double MaxTableOperationsAcceptAndShip = 9;
 
     /// <summary>
     /// Follow-up messages updated per command: 1 while every follow-up was released to its queue function; now only a
