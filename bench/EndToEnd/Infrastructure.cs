@@ -167,6 +167,12 @@ public sealed class Azurite : IDisposable
 
     public QueueServiceClient Queues() => StorageClients.Queues(StorageClients.FromConnectionString(ConnectionString));
 
+    /// <summary>
+    /// How often every queue service this benchmark starts collects its garbage (bench/EndToEnd/azurite-queue.js); 0
+    /// keeps Azurite's 60 s. Set once, from <c>--queue-gc-seconds</c>, before the first start.
+    /// </summary>
+    public static int QueueGcSeconds { get; set; }
+
     public static async Task<Azurite> StartAsync(string repoRoot)
     {
         var bin = Path.Combine(repoRoot, "node_modules", ".bin");
@@ -184,7 +190,11 @@ public sealed class Azurite : IDisposable
         Child Start(StorageService service)
         {
             var name = service.ToString().ToLowerInvariant();
-            return new Child(Path.Combine(bin, "azurite-" + name), $"--{name}Host 127.0.0.1 --{name}Port {ports[service]} --inMemoryPersistence --silent --disableTelemetry", work);
+            var arguments = $"--{name}Host 127.0.0.1 --{name}Port {ports[service]} --inMemoryPersistence --silent --disableTelemetry";
+            return service == StorageService.Queue && QueueGcSeconds > 0
+                ? new Child("node", $"\"{Path.Combine(repoRoot, "bench", "EndToEnd", "azurite-queue.js")}\" {arguments}", work,
+                    new Dictionary<string, string> { ["BENCH_QUEUE_GC_SECONDS"] = QueueGcSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                : new Child(Path.Combine(bin, "azurite-" + name), arguments, work);
         }
         var blob = Start(StorageService.Blob);
         var table = Start(StorageService.Table);

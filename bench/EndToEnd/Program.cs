@@ -49,6 +49,7 @@ public static class Program
         var maxBacklog = Arg(args, "--max-backlog", quick ? 50 : 100);
         var warmUp = Arg(args, "--warm-up", quick ? 30 : 100);
         var coldStarts = Arg(args, "--cold-starts", quick ? 1 : 5);
+        Azurite.QueueGcSeconds = Arg(args, "--queue-gc-seconds", 0);
         var repo = Path.GetFullPath(ArgString(args, "--repo", FindRepoRoot()));
         var appDll = Path.GetFullPath(ArgString(args, "--app-dll", Path.Combine(repo, "src/LocalHost/bin/Release/net10.0/ThreePL.LocalHost.dll")));
         var r2rDll = ArgString(args, "--r2r-dll", "");
@@ -68,6 +69,10 @@ public static class Program
         await using var receiver = await Receiver.StartAsync();
         Emit($"# End-to-end benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Emit();
+        Emit(Azurite.QueueGcSeconds > 0
+            ? $"Azurite's queue services collect their garbage every {Azurite.QueueGcSeconds} s (`--queue-gc-seconds`; Azurite's own interval is 60 s, docs/performance.md)."
+            : "Azurite's queue services collect their garbage every 60 s (their own interval; `--queue-gc-seconds` changes it).");
+        Emit("");
         Emit($"machine: {Environment.ProcessorCount} cores, {Shell("free -m | awk '/Mem:/{print $2\" MB\"}'")} RAM, {Shell(". /etc/os-release; echo $PRETTY_NAME")}, .NET {Environment.Version}; at start: `{Shell("uptime")}`");
         Emit();
         var notes = new List<string>();
