@@ -99,11 +99,24 @@ public sealed class Child : IDisposable
         }
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>
+    /// <paramref name="count"/> distinct free ports: all are held until every one is chosen, since the system may hand
+    /// out a port it has just seen released again (a replay's blob service once got its queue service's port).
+    /// </summary>
+    public static IReadOnlyList<int> FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToList();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     public static async Task WaitForPortAsync(Child child, int port, string name)
@@ -181,11 +194,12 @@ public sealed class Azurite : IDisposable
             throw new InvalidOperationException($"Azurite is not installed under {repoRoot}; run `npm ci` there (bench/run.sh does).");
         }
         var work = Directory.CreateTempSubdirectory("bench-azurite-").FullName;
+        var free = Child.FreePorts(3);
         var ports = new Dictionary<StorageService, int>
         {
-            [StorageService.Blob] = Child.FreePort(),
-            [StorageService.Queue] = Child.FreePort(),
-            [StorageService.Table] = Child.FreePort(),
+            [StorageService.Blob] = free[0],
+            [StorageService.Queue] = free[1],
+            [StorageService.Table] = free[2],
         };
         Child Start(StorageService service)
         {
