@@ -49,7 +49,7 @@ public static class Program
         var maxBacklog = Arg(args, "--max-backlog", quick ? 50 : 100);
         var warmUp = Arg(args, "--warm-up", quick ? 30 : 100);
         var coldStarts = Arg(args, "--cold-starts", quick ? 1 : 5);
-        Azurite.QueueGcSeconds = Arg(args, "--queue-gc-seconds", 0);
+        Azurite.QueueGcSeconds = Arg(args, "--queue-gc-seconds", 5);
         var repo = Path.GetFullPath(ArgString(args, "--repo", FindRepoRoot()));
         var appDll = Path.GetFullPath(ArgString(args, "--app-dll", Path.Combine(repo, "src/LocalHost/bin/Release/net10.0/ThreePL.LocalHost.dll")));
         var r2rDll = ArgString(args, "--r2r-dll", "");

@@ -15,7 +15,8 @@ namespace ThreePL.Functions.Orders;
 /// <remarks>
 /// The follow-up message stays the guarantee, hidden for the safety-net delay: if this process dies, or cannot finish,
 /// the message arrives and its queue function finishes the work (as a redelivery, or after an explicit release). So a
-/// command is handed over here only while a finisher runs, and only as many as <see cref="Capacity"/> wait; otherwise,
+/// command is handed over here only while a finisher runs, and only as many as <see cref="Capacity"/> wait (an
+/// order event carries the whole order, so this also bounds the memory they hold); otherwise,
 /// and for a command that waited longer than a third of the delay or whose work failed, the message is released to
 /// the queue at once. While the work runs past half the delay, the message is hidden again, so the queue function
 /// does not start the same work beside it. Nothing here is a correctness dependency: every step is idempotent, and the
@@ -31,7 +32,7 @@ public sealed class InProcessFollowUps(
     ILogger<InProcessFollowUps> logger) : BackgroundService
 {
     /// <summary>How many handed-over commands may wait for a finisher; beyond it, commands release their messages.</summary>
-    public const int Capacity = 1_000;
+    public const int Capacity = 256;
 
     private readonly Channel<CommittedFollowUp> _waiting = Channel.CreateBounded<CommittedFollowUp>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = false });
@@ -76,7 +77,15 @@ public sealed class InProcessFollowUps(
         {
             await foreach (var committed in _waiting.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                await FinishOneAsync(committed, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await FinishOneAsync(committed, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+                {
+                    // Even the release failed: the message arrives after its delay. This finisher goes on with the next.
+                    logger.LogError(ex, "Follow-up {MessageId} of order {OrderId} was neither finished nor released", committed.Pending.MessageId, committed.Pending.Message.OrderId);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
