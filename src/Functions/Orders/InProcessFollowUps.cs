@@ -17,9 +17,10 @@ namespace ThreePL.Functions.Orders;
 /// the message arrives and its queue function finishes the work (as a redelivery, or after an explicit release). So a
 /// command is handed over here only while a finisher runs, and only as many as <see cref="Capacity"/> wait (an
 /// order event carries the whole order, so this also bounds the memory they hold); otherwise,
-/// and for a command that waited longer than a third of the delay or whose work failed, the message is released to
-/// the queue at once. While the work runs past half the delay, the message is hidden again, so the queue function
-/// does not start the same work beside it. Nothing here is a correctness dependency: every step is idempotent, and the
+/// and for a command whose message has used more than a third of its delay since it was sent (the commit, the list-row
+/// sync and the wait for a finisher) or whose work failed, the message is released to the queue at once. Once less than
+/// half the delay is left while the work runs, the message is hidden again, so the queue function does not start the
+/// same work beside it. Nothing here is a correctness dependency: every step is idempotent, and the
 /// worst a lost hand-over costs is the delay.
 /// </remarks>
 public sealed class InProcessFollowUps(
@@ -44,7 +45,7 @@ public sealed class InProcessFollowUps(
     /// releases it to its queue function at once.
     /// </summary>
     public Task FinishAsync(PendingFollowUp pending, IReadOnlyList<OutboxMessage> messages, bool listsSynced, CancellationToken cancellationToken) =>
-        _running && _waiting.Writer.TryWrite(new CommittedFollowUp(pending, messages, listsSynced, time.GetUtcNow()))
+        _running && _waiting.Writer.TryWrite(new CommittedFollowUp(pending, messages, listsSynced))
             ? Task.CompletedTask
             : followUps.ReleaseAsync(pending, messages, listsSynced, cancellationToken);
 
@@ -96,7 +97,8 @@ public sealed class InProcessFollowUps(
     private async Task FinishOneAsync(CommittedFollowUp committed, CancellationToken stoppingToken)
     {
         var pending = committed.Pending;
-        if (time.GetUtcNow() - committed.HandedOverAt > outbox.SafetyNetDelay / 3)
+        // Counted from the send, not the hand-over: the commit and the list-row sync used part of the delay already.
+        if (pending.HiddenUntil - time.GetUtcNow() < outbox.SafetyNetDelay * 2 / 3)
         {
             await followUps.ReleaseAsync(pending, committed.Messages, committed.ListsSynced, CancellationToken.None).ConfigureAwait(false);
             return;
@@ -104,7 +106,9 @@ public sealed class InProcessFollowUps(
         var work = FinishAsync(committed, stoppingToken);
         using (var renewals = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
         {
-            while (await Task.WhenAny(work, Task.Delay(outbox.SafetyNetDelay / 2, time, renewals.Token)).ConfigureAwait(false) != work)
+            // Hidden again once less than half the delay is left, so a slow run never lets the message turn visible.
+            while (await Task.WhenAny(work, Task.Delay(Until(pending.HiddenUntil - outbox.SafetyNetDelay / 2), time, renewals.Token)).ConfigureAwait(false) != work
+                && !stoppingToken.IsCancellationRequested)
             {
                 try
                 {
@@ -132,6 +136,8 @@ public sealed class InProcessFollowUps(
         await followUps.DeleteAsync(pending, CancellationToken.None).ConfigureAwait(false);
     }
 
+    private TimeSpan Until(DateTimeOffset at) => at - time.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+
     private async Task FinishAsync(CommittedFollowUp committed, CancellationToken cancellationToken)
     {
         await relay.PublishAsync(committed.Messages, redelivered: false, cancellationToken).ConfigureAwait(false);
@@ -141,5 +147,5 @@ public sealed class InProcessFollowUps(
         }
     }
 
-    private sealed record CommittedFollowUp(PendingFollowUp Pending, IReadOnlyList<OutboxMessage> Messages, bool ListsSynced, DateTimeOffset HandedOverAt);
+    private sealed record CommittedFollowUp(PendingFollowUp Pending, IReadOnlyList<OutboxMessage> Messages, bool ListsSynced);
 }

@@ -38,8 +38,11 @@ public sealed record OrderFollowUpMessage(
     public const int MaxReleasedBytes = 40_000;
 }
 
-/// <summary>A follow-up message as its send (or its last update) answered: what its release, renewal or deletion needs.</summary>
-public sealed record PendingFollowUp(string MessageId, string PopReceipt, OrderFollowUpMessage Message);
+/// <summary>
+/// A follow-up message as its send (or its last update) answered: what its release, renewal or deletion needs, and
+/// until when, by this process's clock, it stays hidden at least (the clock was read before the request went out).
+/// </summary>
+public sealed record PendingFollowUp(string MessageId, string PopReceipt, OrderFollowUpMessage Message, DateTimeOffset HiddenUntil);
 
 /// <summary>
 /// The order commands' side of <see cref="OrderFollowUpMessage"/>: send it delayed before the commit; after it, delete
@@ -47,7 +50,7 @@ public sealed record PendingFollowUp(string MessageId, string PopReceipt, OrderF
 /// function; delete it when the commit lost its race. Nothing here is needed for correctness after the send: a
 /// failed release or deletion only lets the message arrive after its delay, and its consumer finds out from storage.
 /// </summary>
-public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names, OutboxOptions options, ILogger<OrderFollowUps> logger)
+public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names, OutboxOptions options, TimeProvider time, ILogger<OrderFollowUps> logger)
 {
     private QueueClient Queue => queues.GetQueueClient(names.Queue(OrderFollowUpMessage.Queue));
 
@@ -59,8 +62,9 @@ public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names
     public async Task<PendingFollowUp> SendAsync(OrderId id, long version, ETag readETag, CancellationToken cancellationToken)
     {
         var message = new OrderFollowUpMessage(id.Value, version, readETag.ToString());
+        var hiddenUntil = time.GetUtcNow() + options.SafetyNetDelay;
         var receipt = await Queue.SendAfterAsync(JsonSerializer.Serialize(message, EventEnvelope.Json), options.SafetyNetDelay, cancellationToken).ConfigureAwait(false);
-        return new PendingFollowUp(receipt.Value.MessageId, receipt.Value.PopReceipt, message);
+        return new PendingFollowUp(receipt.Value.MessageId, receipt.Value.PopReceipt, message, hiddenUntil);
     }
 
     /// <summary>
@@ -92,8 +96,9 @@ public sealed class OrderFollowUps(QueueServiceClient queues, StorageNames names
     /// </summary>
     public async Task<PendingFollowUp> HideAgainAsync(PendingFollowUp pending, CancellationToken cancellationToken)
     {
+        var hiddenUntil = time.GetUtcNow() + options.SafetyNetDelay;
         var receipt = await Queue.UpdateMessageAsync(pending.MessageId, pending.PopReceipt, visibilityTimeout: options.SafetyNetDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return pending with { PopReceipt = receipt.Value.PopReceipt };
+        return pending with { PopReceipt = receipt.Value.PopReceipt, HiddenUntil = hiddenUntil };
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
 
     /// <summary>
     /// Follow-up messages updated per command: 1 while every follow-up was released to its queue function; now only a
-    /// command its process could not finish within a third of the safety-net delay (a loaded machine) releases it.
+    /// command whose follow-up had used a third of its delay before a finisher took it (a loaded machine) releases it.
     /// </summary>
     private const double MaxFollowUpUpdates = 0.2;
 
@@ -43,7 +43,9 @@ public sealed class FulfilmentCostTests(AzuriteFixture azurite, ITestOutputHelpe
     {
         const int n = 30;
         var counter = new StorageOperationCounter(azurite.QueuePort);
-        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:02" }, s => s.AddSingleton(new StoragePolicy(counter)));
+        // Each command is finished in its process while two thirds of its follow-up's delay are left; 10 s leaves a
+        // loaded machine room for the commit before that.
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:10" }, s => s.AddSingleton(new StoragePolicy(counter)));
         var threePl = await Seed.AccountAsync(app, "threepl");
         var merchant = await Seed.AccountAsync(app, "merchant");
         await Connect.ActiveAsync(app, threePl, merchant);

@@ -41,7 +41,9 @@ public sealed class OrderFollowUpTests(AzuriteFixture azurite)
     public async Task A_command_finished_in_its_own_process_deletes_its_follow_up_without_releasing_it()
     {
         var counter = new StorageOperationCounter(azurite.QueuePort);
-        using var app = new TestApp(azurite, services: s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
+        // A delay long enough that even a loaded machine's commit leaves the finisher two thirds of it.
+        using var app = new TestApp(azurite, new Dictionary<string, string?> { ["ThreePL:Outbox:SafetyNetDelay"] = "00:00:30" },
+            s => s.AddSingleton<IEventPublisher>(_published).AddSingleton(new StoragePolicy(counter)));
         var (order, _, tpl) = await RoutedOrderAsync(app, "in-process");
         counter.Reset();
 
@@ -197,7 +199,7 @@ public sealed class OrderFollowUpTests(AzuriteFixture azurite)
         var names = new StorageNames(TestApp.NewPrefix());
         var queue = azurite.Queues.GetQueueClient(names.Queue(OrderFollowUpMessage.Queue));
         await queue.CreateIfNotExistsAsync();
-        var followUps = new OrderFollowUps(azurite.Queues, names, new OutboxOptions(), NullLogger<OrderFollowUps>.Instance);
+        var followUps = new OrderFollowUps(azurite.Queues, names, new OutboxOptions(), TimeProvider.System, NullLogger<OrderFollowUps>.Instance);
         var small = new OutboxMessage("evt_small", EventEnvelope.Queue, new string('a', 1_000));
         // Quotes are escaped on the way into the message (\u0022): 20 000 of them take 120 000 bytes there.
         var large = new OutboxMessage("evt_large", EventEnvelope.Queue, new string('"', 20_000));
