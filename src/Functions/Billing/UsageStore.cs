@@ -1,4 +1,3 @@
-using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using ThreePL.Domain.Accounts;
@@ -61,17 +60,15 @@ public sealed class UsageStore(TableServiceClient tables, StorageNames names)
 
     public TableClient Table => tables.GetTableClient(names.Table(TableName));
 
-    public static string Month(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-
     public static string Partition(AccountId account, string month) => $"u|{account.Value}|{month}";
 
     public static string RowKey(ConnectionId connection, OrderId order, string? shipmentId = null) =>
-        connection.Value + "|" + order.Value + (shipmentId is null ? "" : "|" + shipmentId);
+        UsageRows.LineKey(connection.Value, order.Value, shipmentId);
 
     /// <summary>Inserts the line; false when it was recorded before.</summary>
     public async Task<bool> TryRecordAsync(UsageLine line, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(Partition(line.BilledAccountId, Month(line.ShippedAt)), RowKey(line.ConnectionId, line.OrderId, line.ShipmentId))
+        var entity = new TableEntity(Partition(line.BilledAccountId, UsageRows.Month(line.ShippedAt)), RowKey(line.ConnectionId, line.OrderId, line.ShipmentId))
         {
             ["ShipmentId"] = line.ShipmentId,
             ["BilledTo"] = PartyNames.ToWire(line.BilledTo),

@@ -25,7 +25,15 @@ public static class UsageRows
     public static bool Ride(StoredOrder stored) =>
         stored.Order.Id.Merchant is not null && stored.Order.Delegation is not null && stored.ThreePlAccountId is not null;
 
+    /// <summary>The month a line belongs to: the UTC month of its shipment, in both places a line may be.</summary>
     public static string Month(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A line's key behind the month, the same in both places (the billing table's RowKey): the report takes a line
+    /// found in both for one shipment by it. <paramref name="laterShipmentId"/> is null for an order's first shipment.
+    /// </summary>
+    public static string LineKey(string connectionId, string orderId, string? laterShipmentId) =>
+        connectionId + "|" + orderId + (laterShipmentId is null ? "" : "|" + laterShipmentId);
 
     /// <summary>RowKey bounds of a month's lines, or of one connection's lines in that month.</summary>
     public static (string From, string To) Range(string month, string? connectionId) =>
@@ -56,7 +64,7 @@ public static class UsageRows
         var threePl = stored.ThreePlAccountId!.Value;
         var partition = delegation.OrderFeeBilledTo == SettingsOwner.ThreePl ? OrderIndex.ThreePlPartition(threePl) : OrderIndex.MerchantPartition(order.MerchantAccountId);
         var later = shipment.Id == order.Shipments[0].Id ? null : shipment.Id;
-        var rowKey = Prefix + Month(shipment.ShippedAt) + "|" + delegation.ConnectionId.Value + "|" + order.Id.Value + (later is null ? "" : "|" + later);
+        var rowKey = Prefix + Month(shipment.ShippedAt) + "|" + LineKey(delegation.ConnectionId.Value, order.Id.Value, later);
         return new TableEntity(partition, rowKey)
         {
             ["ShipmentId"] = later,
